@@ -44,6 +44,7 @@ const options = {
     paths: {
       '@palisade/policy': ['libs/policy/src/index.ts'],
       '@palisade/pki': ['libs/pki/src/index.ts'],
+      '@palisade/protocol': ['libs/protocol/src/index.ts'],
     },
   },
 };
