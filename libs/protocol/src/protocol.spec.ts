@@ -54,6 +54,8 @@ describe('enrollment tokens', () => {
   const t = { url: 'https://127.0.0.1:8443', caFingerprint: 'ab'.repeat(32), secret: 'x'.repeat(43) };
   it('round-trips', () => {
     assert.deepEqual(decodeEnrollmentToken(encodeEnrollmentToken(t)), t);
+    const e = { ...t, expiresAt: '2026-12-03T16:00:00.000Z' };
+    assert.deepEqual(decodeEnrollmentToken(encodeEnrollmentToken(e)), e);
   });
   it('refuses malformed tokens with one code', () => {
     for (const bad of ['', 'hello', 'palisade-enroll.v1.!!!', encodeEnrollmentToken({ ...t, caFingerprint: 'zz' })]) {

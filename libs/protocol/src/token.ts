@@ -10,13 +10,15 @@ export interface EnrollmentToken {
   url: string;
   caFingerprint: string;
   secret: string;
+  /** When the token stops working (ISO 8601); not secret, lets the agent say "expired" without asking. */
+  expiresAt?: string;
 }
 
 const PREFIX = 'palisade-enroll.v1.';
 
 /** Encodes an enrollment token into its one-line copyable form. */
 export function encodeEnrollmentToken(t: EnrollmentToken): string {
-  const body = Buffer.from(JSON.stringify({ u: t.url, f: t.caFingerprint, s: t.secret }), 'utf8');
+  const body = Buffer.from(JSON.stringify({ u: t.url, f: t.caFingerprint, s: t.secret, e: t.expiresAt }), 'utf8');
   return PREFIX + body.toString('base64url');
 }
 
@@ -28,7 +30,7 @@ export function decodeEnrollmentToken(s: string): EnrollmentToken {
   if (typeof s !== 'string' || !s.startsWith(PREFIX) || s.length > 4096) {
     return bad(`it must start with ${PREFIX}`);
   }
-  let v: { u?: unknown; f?: unknown; s?: unknown };
+  let v: { u?: unknown; f?: unknown; s?: unknown; e?: unknown };
   try {
     v = JSON.parse(Buffer.from(s.slice(PREFIX.length).trim(), 'base64url').toString('utf8'));
   } catch {
@@ -43,5 +45,8 @@ export function decodeEnrollmentToken(s: string): EnrollmentToken {
   if (typeof v.s !== 'string' || !/^[A-Za-z0-9_-]{32,128}$/.test(v.s)) {
     return bad('no secret');
   }
-  return { url: v.u, caFingerprint: v.f, secret: v.s };
+  if (v.e !== undefined && (typeof v.e !== 'string' || Number.isNaN(Date.parse(v.e)))) {
+    return bad('its expiry is not a date');
+  }
+  return { url: v.u, caFingerprint: v.f, secret: v.s, ...(typeof v.e === 'string' ? { expiresAt: v.e } : {}) };
 }
