@@ -15,6 +15,7 @@ export type PolicyErrorCode =
   | 'port_out_of_range'
   | 'ports_not_array'
   | 'namespace_malformed'
+  | 'unknown_service'
   | 'unknown_pu'
   | 'unknown_agent';
 

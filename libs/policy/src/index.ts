@@ -5,3 +5,9 @@ export { normalizeSelector, matchSelector, parseTerm, type Term } from './select
 export { validatePorts, validatePortNumber, portMatches, parsePort, formatPort, type PortRange } from './ports';
 export { validateNamespace, isWithin, appliesIn } from './namespace';
 export { puTags } from './pu-tags';
+export { PORT_TAG_KEY, portTag } from './evaluate';
+export { decide, explain, withPort } from './decide';
+export { objectTagsForService, serviceSelects, serviceTagsAt, namespaceOf } from './service';
+export { compile, compileFor, compilePolicy, compileService } from './compile';
+export { checkFlow, type FlowQuery, type FlowCheck } from './check';
+export { canonicalJson, contentHash } from './canonical';
