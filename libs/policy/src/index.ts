@@ -11,3 +11,4 @@ export { objectTagsForService, serviceSelects, serviceTagsAt, namespaceOf } from
 export { compile, compileFor, compilePolicy, compileService } from './compile';
 export { checkFlow, type FlowQuery, type FlowCheck } from './check';
 export { canonicalJson, contentHash } from './canonical';
+export { affectedAgents, type Change } from './affected';
