@@ -15,7 +15,8 @@ import {
   type CryptoKeyPair,
 } from './crypto';
 import { assertTrustDomain } from './identity';
-import { createPublicKey, createPrivateKey } from 'node:crypto';
+import { createPublicKey, createPrivateKey, type KeyObject } from 'node:crypto';
+import { children, readTlv } from './der';
 
 /** A CA certificate with its private key (PKCS#8 PEM — store it only sealed, see sealKey). */
 export interface CaMaterial {
@@ -75,7 +76,12 @@ function caExtensions(pathLength: number): x509.Extension[] {
 }
 
 function material(cert: x509.X509Certificate, privateKeyPem: string): CaMaterial {
-  return { certPem: `${cert.toString('pem')}\n`, privateKeyPem, serial: normalizeSerial(cert.serialNumber), notAfter: cert.notAfter };
+  return {
+    certPem: `${cert.toString('pem')}\n`,
+    privateKeyPem,
+    serial: normalizeSerial(cert.serialNumber),
+    notAfter: cert.notAfter,
+  };
 }
 
 /**
@@ -84,7 +90,11 @@ function material(cert: x509.X509Certificate, privateKeyPem: string): CaMaterial
  * subject and authority key identifiers, random 16-byte serial, valid from now − 30 s for `ttlDays`
  * (default 3650). Throws PkiError('trust_domain_malformed' | 'ttl_invalid').
  */
-export async function createRootCa(o: { trustDomain: string; ttlDays?: number; now?: Date }): Promise<CaMaterial> {
+export async function createRootCa(o: {
+  trustDomain: string;
+  ttlDays?: number;
+  now?: Date;
+}): Promise<CaMaterial> {
   assertTrustDomain(o?.trustDomain);
   const ttlDays = ttlDaysOf(o.ttlDays, ROOT_TTL_DAYS_DEFAULT);
   const now = resolveNow(o.now);
@@ -106,10 +116,14 @@ export async function createRootCa(o: { trustDomain: string; ttlDays?: number; n
   return material(cert, privateKeyPem);
 }
 
-/** A CA loaded for signing: its certificate, signing key, subject key id and trust domain. */
+/** A CA loaded for signing: its certificate, keys, subject key id, trust domain and raw subject name. */
 export interface LoadedCa {
   cert: x509.X509Certificate;
+  der: Buffer;
+  /** The DER of the certificate's subject Name, copied byte for byte into the issuer field of what it signs. */
+  subjectDer: Buffer;
   signingKey: CryptoKey;
+  privateKey: KeyObject;
   keyId: string;
   trustDomain: string | null;
 }
@@ -123,15 +137,24 @@ export function caTrustDomain(cert: x509.X509Certificate): string | null {
   return cert.subjectName.getField('O')[0] ?? null;
 }
 
-/**
- * Checks CA material before it signs anything: the certificate parses, is a CA allowed to sign certificates,
- * is valid at `now`, and the private key is the one the certificate certifies. Throws PkiError('issuer_invalid'
- * | 'key_malformed' | 'key_type_unsupported').
- */
-export async function loadCa(ca: CaMaterial, now: Date, field: string): Promise<LoadedCa> {
-  if (typeof ca !== 'object' || ca === null || typeof ca.certPem !== 'string' || typeof ca.privateKeyPem !== 'string') {
-    throw new PkiError('issuer_invalid', `${field} must be CA material { certPem, privateKeyPem }`, field);
+/** The subject Name TLV of a DER certificate (TBSCertificate field 6, or 5 without the explicit version). */
+function subjectNameDer(der: Buffer): Buffer | null {
+  const top = readTlv(der, 0, der.length);
+  const tbs = top && children(der, top)?.[0];
+  const fields = tbs ? children(der, tbs) : null;
+  if (!fields) {
+    return null;
   }
+  const subject = fields[fields[0]?.tag === 0xa0 ? 5 : 4];
+  return subject?.tag === 0x30 ? der.subarray(subject.pos, subject.end) : null;
+}
+
+// Parsing a CA certificate and importing its key costs more than signing a leaf, and an issuing CA signs
+// thousands of leaves: loaded CAs are kept, keyed by the exact material they were loaded from.
+const loaded = new Map<string, Promise<LoadedCa>>();
+const LOADED_MAX = 16;
+
+async function load(ca: CaMaterial, field: string): Promise<LoadedCa> {
   let cert: x509.X509Certificate;
   try {
     cert = new x509.X509Certificate(ca.certPem);
@@ -141,19 +164,66 @@ export async function loadCa(ca: CaMaterial, now: Date, field: string): Promise<
   const bc = cert.getExtension(x509.BasicConstraintsExtension);
   const ku = cert.getExtension(x509.KeyUsagesExtension);
   if (!bc?.ca || (ku && !(ku.usages & x509.KeyUsageFlags.keyCertSign))) {
-    throw new PkiError('issuer_invalid', `${field}.certPem is not a CA certificate allowed to sign certificates`, `${field}.certPem`);
+    throw new PkiError(
+      'issuer_invalid',
+      `${field}.certPem is not a CA certificate allowed to sign certificates`,
+      `${field}.certPem`,
+    );
   }
-  if (now < cert.notBefore || now > cert.notAfter) {
-    throw new PkiError('issuer_invalid', `${field} is not valid at ${now.toISOString()}`, field);
-  }
-  const der = p256PrivateKeyDer(ca.privateKeyPem, `${field}.privateKeyPem`);
-  const spki = createPublicKey(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })).export({ format: 'der', type: 'spki' });
+  const pkcs8 = p256PrivateKeyDer(ca.privateKeyPem, `${field}.privateKeyPem`);
+  const privateKey = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   if (!spki.equals(Buffer.from(cert.publicKey.rawData))) {
-    throw new PkiError('issuer_invalid', `${field}.privateKeyPem does not belong to ${field}.certPem`, `${field}.privateKeyPem`);
+    throw new PkiError(
+      'issuer_invalid',
+      `${field}.privateKeyPem does not belong to ${field}.certPem`,
+      `${field}.privateKeyPem`,
+    );
+  }
+  const der = Buffer.from(cert.rawData);
+  const subjectDer = subjectNameDer(der);
+  if (!subjectDer) {
+    throw new PkiError(
+      'issuer_invalid',
+      `${field}.certPem is not a DER X.509 certificate`,
+      `${field}.certPem`,
+    );
   }
   const skid = cert.getExtension(x509.SubjectKeyIdentifierExtension);
   const keyId = skid?.keyId ?? (await x509.SubjectKeyIdentifierExtension.create(cert.publicKey)).keyId;
-  return { cert, signingKey: await importSigningKey(ca.privateKeyPem, `${field}.privateKeyPem`), keyId, trustDomain: caTrustDomain(cert) };
+  const signingKey = await importSigningKey(ca.privateKeyPem, `${field}.privateKeyPem`);
+  return { cert, der, subjectDer, signingKey, privateKey, keyId, trustDomain: caTrustDomain(cert) };
+}
+
+/**
+ * Checks CA material before it signs anything: the certificate parses, is a CA allowed to sign certificates,
+ * is valid at `now`, and the private key is the one the certificate certifies. Throws PkiError('issuer_invalid'
+ * | 'key_malformed' | 'key_type_unsupported').
+ */
+export async function loadCa(ca: CaMaterial, now: Date, field: string): Promise<LoadedCa> {
+  if (
+    typeof ca !== 'object' ||
+    ca === null ||
+    typeof ca.certPem !== 'string' ||
+    typeof ca.privateKeyPem !== 'string'
+  ) {
+    throw new PkiError('issuer_invalid', `${field} must be CA material { certPem, privateKeyPem }`, field);
+  }
+  const cacheKey = `${ca.certPem}\n${ca.privateKeyPem}`;
+  let p = loaded.get(cacheKey);
+  if (!p) {
+    p = load(ca, field);
+    if (loaded.size >= LOADED_MAX) {
+      loaded.delete(loaded.keys().next().value as string);
+    }
+    loaded.set(cacheKey, p);
+    p.catch(() => loaded.delete(cacheKey));
+  }
+  const l = await p;
+  if (now < l.cert.notBefore || now > l.cert.notAfter) {
+    throw new PkiError('issuer_invalid', `${field} is not valid at ${now.toISOString()}`, field);
+  }
+  return l;
 }
 
 /**
@@ -163,13 +233,20 @@ export async function loadCa(ca: CaMaterial, now: Date, field: string): Promise<
  * (default 365) but never past the root's notAfter. Throws PkiError('issuer_invalid' | 'ttl_invalid' |
  * 'ttl_too_long').
  */
-export async function createIssuingCa(root: CaMaterial, o: { ttlDays?: number; now?: Date } = {}): Promise<CaMaterial> {
+export async function createIssuingCa(
+  root: CaMaterial,
+  o: { ttlDays?: number; now?: Date } = {},
+): Promise<CaMaterial> {
   const now = resolveNow(o.now);
   const ttlDays = ttlDaysOf(o.ttlDays, ISSUING_TTL_DAYS_DEFAULT);
   const issuer = await loadCa(root, now, 'root');
   const notAfter = wholeSeconds(now.getTime() + ttlDays * DAY_MS);
   if (notAfter > issuer.cert.notAfter) {
-    throw new PkiError('ttl_too_long', `ttlDays would outlive the root CA (notAfter ${issuer.cert.notAfter.toISOString()})`, 'ttlDays');
+    throw new PkiError(
+      'ttl_too_long',
+      `ttlDays would outlive the root CA (notAfter ${issuer.cert.notAfter.toISOString()})`,
+      'ttlDays',
+    );
   }
   const { keys, privateKeyPem } = await newCaKeys();
   const serial = newSerial();

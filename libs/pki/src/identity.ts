@@ -45,7 +45,12 @@ export function assertIdentity(i: unknown, field = 'identity'): asserts i is Ide
   const o = i as Record<string, unknown>;
   assertTrustDomain(o.trustDomain, `${field}.trustDomain`);
   const ns = o.namespace;
-  if (typeof ns !== 'string' || !ns.startsWith('/') || ns.length < 2 || !ns.slice(1).split('/').every(isSegment)) {
+  if (
+    typeof ns !== 'string' ||
+    !ns.startsWith('/') ||
+    ns.length < 2 ||
+    !ns.slice(1).split('/').every(isSegment)
+  ) {
     throw new PkiError(
       'identity_malformed',
       `${field}.namespace must be a path like /a/b (segments of A-Z a-z 0-9 . - _)`,
@@ -53,10 +58,18 @@ export function assertIdentity(i: unknown, field = 'identity'): asserts i is Ide
     );
   }
   if (typeof o.kind !== 'string' || !IDENTITY_KINDS.includes(o.kind as IdentityKind)) {
-    throw new PkiError('identity_malformed', `${field}.kind must be one of ${IDENTITY_KINDS.join(', ')}`, `${field}.kind`);
+    throw new PkiError(
+      'identity_malformed',
+      `${field}.kind must be one of ${IDENTITY_KINDS.join(', ')}`,
+      `${field}.kind`,
+    );
   }
   if (typeof o.id !== 'string' || o.id.length > ID_MAX || !isSegment(o.id)) {
-    throw new PkiError('identity_malformed', `${field}.id must be 1-${ID_MAX} characters of A-Z a-z 0-9 . - _`, `${field}.id`);
+    throw new PkiError(
+      'identity_malformed',
+      `${field}.id must be 1-${ID_MAX} characters of A-Z a-z 0-9 . - _`,
+      `${field}.id`,
+    );
   }
 }
 

@@ -3,7 +3,22 @@
 // extension; see README.md for the field-by-field table. Every input is validated before anything is signed,
 // so a failure never leaves a half-issued certificate behind.
 import { PkiError } from './errors';
-import { SIGNING_ALG, newSerial, normalizeSerial, x509 } from './crypto';
+import { createHash, sign as nodeSign } from 'node:crypto';
+import { newSerial, toPem } from './crypto';
+import {
+  bitString,
+  extension,
+  octetString,
+  oid,
+  readTlv,
+  children,
+  seq,
+  set,
+  time,
+  tlv,
+  uintFromHex,
+  utf8String,
+} from './der';
 import { CLOCK_SKEW_SECONDS, loadCa, resolveNow, wholeSeconds, type CaMaterial } from './ca';
 import { verifiedCsr } from './csr';
 import { assertIdentity, spiffeId, type Identity } from './identity';
@@ -31,6 +46,48 @@ export interface IssuedLeaf {
   serial: string;
   notBefore: Date;
   notAfter: Date;
+}
+
+// The constant parts of the leaf template (README.md, "Certificate profile").
+const VERSION_3 = Buffer.from([0xa0, 0x03, 0x02, 0x01, 0x02]);
+const ECDSA_WITH_SHA256 = seq(oid('1.2.840.10045.4.3.2'));
+const OID_CN = '2.5.4.3';
+const OID_OU = '2.5.4.11';
+const OID_O = '2.5.4.10';
+const OID_SAN = '2.5.29.17';
+const OID_SKID = '2.5.29.14';
+const OID_AKID = '2.5.29.35';
+const BASIC_CONSTRAINTS_LEAF = extension('2.5.29.19', true, seq()); // cA DEFAULT FALSE → empty SEQUENCE
+const KEY_USAGE_DIGITAL_SIGNATURE = extension('2.5.29.15', true, Buffer.from([0x03, 0x02, 0x07, 0x80]));
+const EXT_KEY_USAGE_TLS = extension(
+  '2.5.29.37',
+  false,
+  seq(oid('1.3.6.1.5.5.7.3.1'), oid('1.3.6.1.5.5.7.3.2')), // serverAuth, clientAuth
+);
+
+/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's bytes (what OpenSSL computes). */
+function keyIdOf(spki: Buffer): Buffer {
+  const top = readTlv(spki, 0, spki.length);
+  const bits = top ? children(spki, top)?.[1] : undefined;
+  return createHash('sha1')
+    .update(bits ? spki.subarray(bits.start + 1, bits.end) : spki)
+    .digest();
+}
+
+/** The 4 or 16 octets of an address isIpAddress accepted. */
+function ipBytes(ip: string): Buffer {
+  if (IPV4.test(ip)) {
+    return Buffer.from(ip.split('.').map(Number));
+  }
+  // The URL parser canonicalises (also embedded IPv4 into hex groups), leaving only '::' to expand.
+  const canonical = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  const [head, tail] = canonical.includes('::') ? canonical.split('::') : [canonical, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
 }
 
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -96,7 +153,10 @@ export async function issueLeaf(o: IssueLeafOptions): Promise<IssuedLeaf> {
   const uri = spiffeId(o.identity);
   const tags = normalizeCertTags(o.tags);
   const ttl = positiveInt(o.ttlSeconds, 'ttlSeconds');
-  const maxTtl = o.maxTtlSeconds === undefined ? LEAF_MAX_TTL_SECONDS_DEFAULT : positiveInt(o.maxTtlSeconds, 'maxTtlSeconds');
+  const maxTtl =
+    o.maxTtlSeconds === undefined
+      ? LEAF_MAX_TTL_SECONDS_DEFAULT
+      : positiveInt(o.maxTtlSeconds, 'maxTtlSeconds');
   if (ttl > maxTtl) {
     throw new PkiError('ttl_too_long', `ttlSeconds ${ttl} exceeds the maximum of ${maxTtl}`, 'ttlSeconds');
   }
@@ -114,43 +174,51 @@ export async function issueLeaf(o: IssueLeafOptions): Promise<IssuedLeaf> {
   const notBefore = wholeSeconds(now.getTime() - CLOCK_SKEW_SECONDS * 1000);
   const notAfter = wholeSeconds(now.getTime() + ttl * 1000);
   if (notAfter > issuer.cert.notAfter) {
-    throw new PkiError('ttl_too_long', `ttlSeconds would outlive the issuer (notAfter ${issuer.cert.notAfter.toISOString()})`, 'ttlSeconds');
+    throw new PkiError(
+      'ttl_too_long',
+      `ttlSeconds would outlive the issuer (notAfter ${issuer.cert.notAfter.toISOString()})`,
+      'ttlSeconds',
+    );
   }
-  const { csr } = await verifiedCsr(o.csrPem);
+  const { spki } = verifiedCsr(o.csrPem);
 
   const serial = newSerial();
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial,
-    subject: `CN=${o.identity.id}, OU=${o.identity.kind}, O=${o.identity.trustDomain}`,
-    issuer: issuer.cert.subjectName,
-    notBefore,
-    notAfter,
-    signingAlgorithm: SIGNING_ALG,
-    publicKey: csr.publicKey,
-    signingKey: issuer.signingKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth], false),
-      new x509.SubjectAlternativeNameExtension(
-        [
-          { type: 'url', value: uri },
-          ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
-          ...ipAddresses.map((value) => ({ type: 'ip' as const, value })),
-        ],
-        false,
+  const tbs = seq(
+    VERSION_3,
+    uintFromHex(serial),
+    ECDSA_WITH_SHA256,
+    issuer.subjectDer,
+    seq(time(notBefore), time(notAfter)),
+    seq(
+      set(seq(oid(OID_O), utf8String(o.identity.trustDomain))),
+      set(seq(oid(OID_OU), utf8String(o.identity.kind))),
+      set(seq(oid(OID_CN), utf8String(o.identity.id))),
+    ),
+    spki,
+    tlv(
+      0xa3,
+      seq(
+        BASIC_CONSTRAINTS_LEAF,
+        KEY_USAGE_DIGITAL_SIGNATURE,
+        EXT_KEY_USAGE_TLS,
+        extension(
+          OID_SAN,
+          false,
+          seq(
+            tlv(0x86, Buffer.from(uri, 'ascii')),
+            ...dnsNames.map((d) => tlv(0x82, Buffer.from(d, 'ascii'))),
+            ...ipAddresses.map((ip) => tlv(0x87, ipBytes(ip))),
+          ),
+        ),
+        extension(OID_SKID, false, octetString(keyIdOf(spki))),
+        extension(OID_AKID, false, seq(tlv(0x80, Buffer.from(issuer.keyId, 'hex')))),
+        extension(TAGS_OID, false, encodeTags(tags)),
       ),
-      await x509.SubjectKeyIdentifierExtension.create(csr.publicKey),
-      new x509.AuthorityKeyIdentifierExtension(issuer.keyId),
-      new x509.Extension(TAGS_OID, false, encodeTags(tags)),
-    ],
-  });
-  const certPem = `${cert.toString('pem')}\n`;
-  return {
-    certPem,
-    chainPem: `${certPem}${issuer.cert.toString('pem')}\n`,
-    serial: normalizeSerial(cert.serialNumber),
-    notBefore: cert.notBefore,
-    notAfter: cert.notAfter,
-  };
+    ),
+  );
+  // ECDSA-Sig-Value in DER, as X.509 wants it (node:crypto's default dsaEncoding).
+  const signature = nodeSign('sha256', tbs, issuer.privateKey);
+  const der = seq(tbs, ECDSA_WITH_SHA256, bitString(signature));
+  const certPem = toPem('CERTIFICATE', der);
+  return { certPem, chainPem: certPem + toPem('CERTIFICATE', issuer.der), serial, notBefore, notAfter };
 }

@@ -60,7 +60,11 @@ export function identityOf(cert: x509.X509Certificate, field = 'certPem'): Ident
     return null;
   }
   if (uris.length > 1) {
-    throw new PkiError('identity_malformed', `${field} has ${uris.length} URI SANs; exactly one is allowed`, field);
+    throw new PkiError(
+      'identity_malformed',
+      `${field} has ${uris.length} URI SANs; exactly one is allowed`,
+      field,
+    );
   }
   return parseSpiffeId(uris[0], field);
 }
@@ -72,11 +76,19 @@ export function tagsOf(cert: x509.X509Certificate, field = 'certPem'): string[] 
     return [];
   }
   if (exts.length > 1) {
-    throw new PkiError('extension_malformed', `${field} carries the tags extension (${TAGS_OID}) twice`, field);
+    throw new PkiError(
+      'extension_malformed',
+      `${field} carries the tags extension (${TAGS_OID}) twice`,
+      field,
+    );
   }
   if (exts[0].critical) {
     // Marked critical, every verifier that does not know our OID would have to reject the certificate.
-    throw new PkiError('extension_malformed', `${field}: the tags extension (${TAGS_OID}) must not be critical`, field);
+    throw new PkiError(
+      'extension_malformed',
+      `${field}: the tags extension (${TAGS_OID}) must not be critical`,
+      field,
+    );
   }
   return decodeTags(new Uint8Array(exts[0].value), field);
 }

@@ -26,14 +26,22 @@ function assertKek(kek: unknown, code: 'seal_failed' | 'unseal_failed'): asserts
  */
 export function sealKey(privateKeyPem: string, kek: Buffer): string {
   assertKek(kek, 'seal_failed');
-  if (typeof privateKeyPem !== 'string' || !/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKeyPem.trimStart())) {
+  if (
+    typeof privateKeyPem !== 'string' ||
+    !/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(privateKeyPem.trimStart())
+  ) {
     throw new PkiError('seal_failed', 'privateKeyPem must be a PEM private key', 'privateKeyPem');
   }
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', kek, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(Buffer.from(SEAL_HEADER, 'utf8'));
   const ct = Buffer.concat([cipher.update(privateKeyPem, 'utf8'), cipher.final()]);
-  return [SEAL_HEADER, nonce.toString('base64url'), ct.toString('base64url'), cipher.getAuthTag().toString('base64url')].join(':');
+  return [
+    SEAL_HEADER,
+    nonce.toString('base64url'),
+    ct.toString('base64url'),
+    cipher.getAuthTag().toString('base64url'),
+  ].join(':');
 }
 
 /**
@@ -43,13 +51,21 @@ export function sealKey(privateKeyPem: string, kek: Buffer): string {
 export function unsealKey(sealed: string, kek: Buffer): string {
   assertKek(kek, 'unseal_failed');
   const fail = (): never => {
-    throw new PkiError('unseal_failed', 'sealed key cannot be opened with this kek (wrong key, tampered or malformed)', 'sealed');
+    throw new PkiError(
+      'unseal_failed',
+      'sealed key cannot be opened with this kek (wrong key, tampered or malformed)',
+      'sealed',
+    );
   };
   if (typeof sealed !== 'string') {
     return fail();
   }
   const parts = sealed.trim().split(':');
-  if (parts.length !== 5 || `${parts[0]}:${parts[1]}` !== SEAL_HEADER || !parts.slice(2).every((p) => B64URL.test(p))) {
+  if (
+    parts.length !== 5 ||
+    `${parts[0]}:${parts[1]}` !== SEAL_HEADER ||
+    !parts.slice(2).every((p) => B64URL.test(p))
+  ) {
     return fail();
   }
   const nonce = Buffer.from(parts[2], 'base64url');

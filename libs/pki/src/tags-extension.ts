@@ -1,9 +1,10 @@
 // The tags extension: the PU's effective tags, signed by the CA, so a peer evaluates policy on tags it reads
 // from the certificate and cannot forge. Value = DER `SEQUENCE OF UTF8String`, one per tag, sorted by code
 // unit and unique — one canonical encoding per tag set, so equal tag sets give byte-equal extensions.
-// Encoded and decoded by hand (a dozen lines of DER) so the decoder can be strict: minimal lengths, no
+// Encoded and decoded with our small DER helpers so the decoder can be strict: minimal lengths, no
 // trailing bytes, valid UTF-8, UTF8String elements only; anything else is `extension_malformed`.
 import { PkiError } from './errors';
+import { readTlv, tlv } from './der';
 
 /**
  * The project's OID for the tags extension, under the private-enterprise arc 1.3.6.1.4.1.57264 ("1.1" =
@@ -15,21 +16,6 @@ const SEQUENCE = 0x30;
 const UTF8_STRING = 0x0c;
 export const TAG_MAX_LENGTH = 1024;
 export const TAGS_MAX = 512;
-
-function encodeLength(n: number): Buffer {
-  if (n < 0x80) {
-    return Buffer.from([n]);
-  }
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) {
-    bytes.unshift(v & 0xff);
-  }
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-function tlv(tag: number, value: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([tag]), encodeLength(value.length), value]);
-}
 
 /**
  * Validates and normalises tags for a certificate: strings of 1-1024 characters with no control characters,
@@ -43,9 +29,17 @@ export function normalizeCertTags(tags: unknown, field = 'tags'): string[] {
     throw new PkiError('tags_malformed', `${field} holds more than ${TAGS_MAX} tags`, field);
   }
   tags.forEach((t, i) => {
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-    if (typeof t !== 'string' || t.length === 0 || t.length > TAG_MAX_LENGTH || /[\u0000-\u001f\u007f]/.test(t)) {
-      throw new PkiError('tags_malformed', `${field}[${i}] must be a string of 1-${TAG_MAX_LENGTH} printable characters`, `${field}[${i}]`);
+    if (
+      typeof t !== 'string' ||
+      t.length === 0 ||
+      t.length > TAG_MAX_LENGTH ||
+      /[\u0000-\u001f\u007f]/.test(t)
+    ) {
+      throw new PkiError(
+        'tags_malformed',
+        `${field}[${i}] must be a string of 1-${TAG_MAX_LENGTH} printable characters`,
+        `${field}[${i}]`,
+      );
     }
   });
   return [...new Set(tags as string[])].sort();
@@ -54,35 +48,6 @@ export function normalizeCertTags(tags: unknown, field = 'tags'): string[] {
 /** DER value of the tags extension for already-normalised tags. */
 export function encodeTags(sortedTags: readonly string[]): Buffer {
   return tlv(SEQUENCE, Buffer.concat(sortedTags.map((t) => tlv(UTF8_STRING, Buffer.from(t, 'utf8')))));
-}
-
-/** Reads one DER TLV at `pos`; returns null when the encoding is not minimal DER or overruns `end`. */
-function readTlv(buf: Uint8Array, pos: number, end: number): { tag: number; start: number; end: number } | null {
-  if (pos + 2 > end) {
-    return null;
-  }
-  const tag = buf[pos];
-  let len = buf[pos + 1];
-  let start = pos + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    // DER: long form only for lengths ≥ 128, no leading zero byte, and we never need more than 4 bytes.
-    if (n === 0 || n > 4 || start + n > end || buf[start] === 0) {
-      return null;
-    }
-    len = 0;
-    for (let i = 0; i < n; i++) {
-      len = len * 256 + buf[start + i];
-    }
-    if (len < 0x80) {
-      return null;
-    }
-    start += n;
-  }
-  if (start + len > end) {
-    return null;
-  }
-  return { tag, start, end: start + len };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

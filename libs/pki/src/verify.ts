@@ -33,7 +33,11 @@ function parseAll(pems: readonly string[], field: string): x509.X509Certificate[
       try {
         out.push(new x509.X509Certificate(der));
       } catch {
-        throw new PkiError('chain_malformed', `${field}[${i}] holds a malformed certificate`, `${field}[${i}]`);
+        throw new PkiError(
+          'chain_malformed',
+          `${field}[${i}] holds a malformed certificate`,
+          `${field}[${i}]`,
+        );
       }
     }
   });
@@ -54,7 +58,11 @@ function sameKeyId(child: x509.X509Certificate, parent: x509.X509Certificate): b
 
 /** Does `parent` issue `child`: names and key ids match, parent is a CA, and the signature verifies. */
 async function issues(parent: x509.X509Certificate, child: x509.X509Certificate): Promise<boolean> {
-  if (!isCa(parent) || !sameKeyId(child, parent) || !Buffer.from(child.issuerName.toArrayBuffer()).equals(Buffer.from(parent.subjectName.toArrayBuffer()))) {
+  if (
+    !isCa(parent) ||
+    !sameKeyId(child, parent) ||
+    !Buffer.from(child.issuerName.toArrayBuffer()).equals(Buffer.from(parent.subjectName.toArrayBuffer()))
+  ) {
     return false;
   }
   try {
@@ -143,28 +151,49 @@ export async function verifyChain(o: {
   for (let i = 1; i < path.length; i++) {
     const pathLength = path[i].getExtension(x509.BasicConstraintsExtension)?.pathLength;
     if (pathLength !== undefined && i - 1 > pathLength) {
-      throw new PkiError('chain_untrusted', `a CA on the path (${path[i].subject}) exceeds its pathLen ${pathLength}`, 'chainPem');
+      throw new PkiError(
+        'chain_untrusted',
+        `a CA on the path (${path[i].subject}) exceeds its pathLen ${pathLength}`,
+        'chainPem',
+      );
     }
   }
   for (const c of path) {
     const serial = normalizeSerial(c.serialNumber);
     if (denied.has(serial)) {
-      throw new PkiError('certificate_revoked', `certificate ${serial} (${c.subject}) is on the deny list`, 'chainPem');
+      throw new PkiError(
+        'certificate_revoked',
+        `certificate ${serial} (${c.subject}) is on the deny list`,
+        'chainPem',
+      );
     }
   }
   for (const c of path) {
     if (now > c.notAfter) {
-      throw new PkiError('certificate_expired', `certificate ${normalizeSerial(c.serialNumber)} (${c.subject}) expired at ${c.notAfter.toISOString()}`, 'chainPem');
+      throw new PkiError(
+        'certificate_expired',
+        `certificate ${normalizeSerial(c.serialNumber)} (${c.subject}) expired at ${c.notAfter.toISOString()}`,
+        'chainPem',
+      );
     }
     if (now < c.notBefore) {
-      throw new PkiError('not_yet_valid', `certificate ${normalizeSerial(c.serialNumber)} (${c.subject}) is valid from ${c.notBefore.toISOString()}`, 'chainPem');
+      throw new PkiError(
+        'not_yet_valid',
+        `certificate ${normalizeSerial(c.serialNumber)} (${c.subject}) is valid from ${c.notBefore.toISOString()}`,
+        'chainPem',
+      );
     }
   }
   const identity = identityOf(leaf, 'chainPem');
   if (!identity) {
     throw new PkiError('identity_malformed', 'chainPem[0] carries no spiffe:// URI SAN', 'chainPem');
   }
-  return { identity, tags: tagsOf(leaf, 'chainPem'), serial: normalizeSerial(leaf.serialNumber), notAfter: leaf.notAfter };
+  return {
+    identity,
+    tags: tagsOf(leaf, 'chainPem'),
+    serial: normalizeSerial(leaf.serialNumber),
+    notAfter: leaf.notAfter,
+  };
 }
 
 export { parseCertificate };
