@@ -240,6 +240,9 @@ export async function createIssuingCa(
   const now = resolveNow(o.now);
   const ttlDays = ttlDaysOf(o.ttlDays, ISSUING_TTL_DAYS_DEFAULT);
   const issuer = await loadCa(root, now, 'root');
+  if (issuer.cert.getExtension(x509.BasicConstraintsExtension)?.pathLength === 0) {
+    throw new PkiError('issuer_invalid', 'root has pathLen 0: it may not sign another CA', 'root');
+  }
   const notAfter = wholeSeconds(now.getTime() + ttlDays * DAY_MS);
   if (notAfter > issuer.cert.notAfter) {
     throw new PkiError(
