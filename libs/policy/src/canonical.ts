@@ -6,59 +6,57 @@ import { createHash } from 'node:crypto';
  * makes a rule set's hash a content address. Non-finite numbers are refused (they have no JSON form).
  */
 export function canonicalJson(value: unknown): string {
-  const out: string[] = [];
-  write(value, out);
-  return out.join('');
+  return write(value);
 }
 
-function write(v: unknown, out: string[]): void {
+function write(v: unknown): string {
   if (v === null) {
-    out.push('null');
-    return;
+    return 'null';
   }
   switch (typeof v) {
     case 'string':
-      out.push(JSON.stringify(v));
-      return;
+      return JSON.stringify(v);
     case 'number':
       if (!Number.isFinite(v)) {
         throw new TypeError('canonicalJson: non-finite number');
       }
-      out.push(JSON.stringify(v));
-      return;
+      return JSON.stringify(v);
     case 'boolean':
-      out.push(v ? 'true' : 'false');
-      return;
+      return v ? 'true' : 'false';
     case 'object': {
       if (Array.isArray(v)) {
-        out.push('[');
-        v.forEach((x: unknown, i) => {
-          if (i > 0) {
-            out.push(',');
-          }
-          write(x === undefined ? null : x, out);
-        });
-        out.push(']');
-        return;
+        // Fast path: arrays of strings (tags, terms, ports) are most of a rule set; the native encoder
+        // produces exactly the canonical form for them.
+        if (v.every((x) => typeof x === 'string')) {
+          return JSON.stringify(v);
+        }
+        let s = '[';
+        for (let i = 0; i < v.length; i++) {
+          s += (i > 0 ? ',' : '') + (v[i] === undefined ? 'null' : write(v[i]));
+        }
+        return s + ']';
       }
       const o = v as Record<string, unknown>;
-      const keys = Object.keys(o)
-        .filter((k) => o[k] !== undefined)
-        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      out.push('{');
-      keys.forEach((k, i) => {
-        if (i > 0) {
-          out.push(',');
+      const keys = Object.keys(o).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      let s = '{';
+      let first = true;
+      for (const k of keys) {
+        if (o[k] === undefined) {
+          continue;
         }
-        out.push(JSON.stringify(k), ':');
-        write(o[k], out);
-      });
-      out.push('}');
-      return;
+        s += (first ? '' : ',') + JSON.stringify(k) + ':' + write(o[k]);
+        first = false;
+      }
+      return s + '}';
     }
     default:
       throw new TypeError(`canonicalJson: cannot encode ${typeof v}`);
   }
+}
+
+/** SHA-256 of a string, lower-case hex. node:crypto is plain computation, no I/O. */
+export function sha256Hex(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
 }
 
 /** SHA-256 of the canonical JSON, lower-case hex. node:crypto is plain computation, no I/O. */

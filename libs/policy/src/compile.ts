@@ -1,11 +1,11 @@
-import { contentHash } from './canonical';
+import { canonicalJson, sha256Hex } from './canonical';
 import { PolicyError } from './errors';
 import { modeApplies, parsePolicy, PORT_TAG_KEY, type ParsedPolicy } from './evaluate';
 import type { Action, CompiledPolicy, NetworkPolicyDef, PolicyState, RuleSet, RuleSetPu, ServiceDef } from './model';
 import { appliesIn, isWithin } from './namespace';
 import { validatePorts } from './ports';
 import { puTags } from './pu-tags';
-import { clauseHolds, normalizeSelector, type Term } from './selector';
+import { clauseHolds, compileSelector, normalizeSelector, type Term } from './selector';
 import { serviceObjectTags, serviceSelects } from './service';
 import { compareStrings, sortUnique } from './tags';
 
@@ -67,6 +67,8 @@ interface PuInfo {
 /** Everything compile needs, derived once from the state. */
 export interface Prepared {
   readonly state: PolicyState;
+  /** Canonical JSON of each shared policy/service object, computed once per compile, not once per agent. */
+  readonly canon: Map<object, string>;
   readonly pus: PuInfo[];
   readonly byTag: Map<string, PuInfo[]>;
   readonly byNamespace: Map<string, PuInfo[]>;
@@ -78,6 +80,7 @@ export interface Prepared {
 /** Prepares the state; `onlyAgent` limits the PUs to one agent (compileFor). */
 export function prepare(state: PolicyState, onlyAgent?: string): Prepared {
   const services = state.services.map(compileService).sort((a, b) => compareStrings(a.id, b.id));
+  const svcIndex = indexServices(services);
   const pus: PuInfo[] = [];
   const byTag = new Map<string, PuInfo[]>();
   const byNamespace = new Map<string, PuInfo[]>();
@@ -86,7 +89,7 @@ export function prepare(state: PolicyState, onlyAgent?: string): Prepared {
       continue;
     }
     const tags = puTags(pu);
-    const selectedBy = services.filter((s) => serviceSelects(s, tags));
+    const selectedBy = servicesSelecting(svcIndex, tags);
     const extra = selectedBy.flatMap((s) => s.associatedTags);
     const maybe = extra.length ? sortUnique([...tags, ...extra]) : tags;
     const info: PuInfo = {
@@ -113,7 +116,34 @@ export function prepare(state: PolicyState, onlyAgent?: string): Prepared {
       defaults.set(n.name, n.defaultAction);
     }
   }
-  return { state, pus, byTag, byNamespace, policies, services, defaults };
+  return { state, canon: new Map(), pus, byTag, byNamespace, policies, services, defaults };
+}
+
+interface ServiceIndex {
+  readonly byNeedle: Map<string, ServiceDef[]>;
+  readonly always: ServiceDef[];
+}
+
+/** Services bucketed by one exact term per clause, so each PU tests only services that could pick it. */
+function indexServices(services: readonly ServiceDef[]): ServiceIndex {
+  const ix: ServiceIndex = { byNeedle: new Map(), always: [] };
+  for (const s of services) {
+    const keys = compileSelector(s.selectors).map((c) => c.find((t) => !t.prefix && !t.negate)?.needle);
+    if (keys.some((k) => k === undefined)) {
+      ix.always.push(s);
+    } else {
+      new Set(keys as string[]).forEach((k) => push(ix.byNeedle, k, s));
+    }
+  }
+  return ix;
+}
+
+function servicesSelecting(ix: ServiceIndex, tags: readonly string[]): ServiceDef[] {
+  const cands = new Set<ServiceDef>(ix.always);
+  for (const t of tags) {
+    ix.byNeedle.get(t)?.forEach((s) => cands.add(s));
+  }
+  return [...cands].filter((s) => serviceSelects(s, tags)).sort((a, b) => compareStrings(a.id, b.id));
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
@@ -237,25 +267,43 @@ function assemble(pr: Prepared, onlyAgent?: string): Map<string, AgentAcc> {
   return acc;
 }
 
+function canonOf(pr: Prepared, o: object): string {
+  let c = pr.canon.get(o);
+  if (c === undefined) {
+    c = canonicalJson(o);
+    pr.canon.set(o, c);
+  }
+  return c;
+}
+
 function ruleSetOf(pr: Prepared, agentId: string, a: AgentAcc): RuleSet {
   const agent = pr.state.agents.find((x) => x.id === agentId);
   const defaults: Record<string, Action> = {};
   for (const ns of sortUnique(a.pus.map((p) => p.rs.namespace))) {
     defaults[ns] = pr.defaults.get(ns) ?? 'Reject';
   }
-  const body = {
-    agentId,
-    namespace: agent?.namespace ?? '',
-    pus: a.pus.map((p) => p.rs).sort((x, y) => compareStrings(x.id, y.id)),
-    services: [...a.services].sort((x, y) => compareStrings(x.id, y.id)),
-    policies: [...a.policies].map((pp) => pp.p).sort((x, y) => compareStrings(x.id, y.id)),
-    defaults,
-    trustBundle: sortUnique(pr.state.trustBundle),
-    denyList: sortUnique(pr.state.denyList.map((s) => s.toLowerCase())),
-  };
+  const pus = a.pus.map((p) => p.rs).sort((x, y) => compareStrings(x.id, y.id));
+  const services = [...a.services].sort((x, y) => compareStrings(x.id, y.id));
+  const policies = [...a.policies].map((pp) => pp.p).sort((x, y) => compareStrings(x.id, y.id));
+  const trustBundle = sortUnique(pr.state.trustBundle);
+  const denyList = sortUnique(pr.state.denyList.map((s) => s.toLowerCase()));
+  const namespace = agent?.namespace ?? '';
+  // canonicalJson of the body, assembled from per-object canonical strings (keys in sorted order) so a
+  // policy shared by a thousand agents is encoded once. A spec checks it equals canonicalJson(body).
+  const text =
+    `{"agentId":${JSON.stringify(agentId)},"defaults":${canonicalJson(defaults)},"denyList":${JSON.stringify(denyList)},` +
+    `"namespace":${JSON.stringify(namespace)},"policies":[${policies.map((p) => canonOf(pr, p)).join(',')}],` +
+    `"pus":[${pus.map((p) => canonOf(pr, p)).join(',')}],"services":[${services.map((x) => canonOf(pr, x)).join(',')}],` +
+    `"trustBundle":${JSON.stringify(trustBundle)}}`;
   // The hash covers content only (not the revision): an unchanged rule set keeps its hash across
   // revisions, so an agent that already applied it can ack without re-applying.
-  return { ...body, revision: pr.state.revision, hash: contentHash(body) };
+  return { agentId, namespace, revision: pr.state.revision, hash: sha256Hex(text), pus, services, policies, defaults, trustBundle, denyList };
+}
+
+/** The content a rule set's hash covers: everything but `hash` and `revision`. */
+export function hashedContent(rs: RuleSet): Omit<RuleSet, 'hash' | 'revision'> {
+  const { hash: _h, revision: _r, ...body } = rs;
+  return body;
 }
 
 /**

@@ -41,7 +41,9 @@ interface Slot {
 
 interface Index {
   readonly pus: Map<string, RuleSetPu>;
-  readonly slots: Map<string, Slot>;
+  /** puId → [incoming slots by port, outgoing slots by port]; nested maps avoid building a key string. */
+  readonly slots: Map<string, [Map<string, Slot>, Map<string, Slot>]>;
+  size: number;
 }
 
 const MAX_SLOTS = 16384;
@@ -56,7 +58,7 @@ function frozen(d: Decision): Decision {
 function indexOf(rs: RuleSet): Index {
   let ix = indexes.get(rs);
   if (!ix) {
-    ix = { pus: new Map(rs.pus.map((p) => [p.id, p])), slots: new Map() };
+    ix = { pus: new Map(rs.pus.map((p) => [p.id, p])), slots: new Map(), size: 0 };
     indexes.set(rs, ix);
   }
   return ix;
@@ -134,8 +136,8 @@ const BAD_PORT = frozen({ action: 'Reject', policyId: null, policyName: null, re
 
 function slotFor(rs: RuleSet, puId: string, direction: Direction, port: string): Slot | Decision {
   const ix = indexOf(rs);
-  const key = `${puId}\u0000${direction}\u0000${port}`;
-  let slot = ix.slots.get(key);
+  const perPu = ix.slots.get(puId);
+  let slot = perPu?.[direction === 'incoming' ? 0 : 1].get(port);
   if (slot) {
     return slot;
   }
@@ -154,10 +156,17 @@ function slotFor(rs: RuleSet, puId: string, direction: Direction, port: string):
     return BAD_PORT;
   }
   slot = buildSlot(rs, pu, direction, port);
-  if (ix.slots.size >= MAX_SLOTS) {
+  if (ix.size >= MAX_SLOTS) {
     ix.slots.clear(); // bounded memory: the port is peer-chosen on some paths
+    ix.size = 0;
   }
-  ix.slots.set(key, slot);
+  let maps = ix.slots.get(puId);
+  if (!maps) {
+    maps = [new Map(), new Map()];
+    ix.slots.set(puId, maps);
+  }
+  maps[direction === 'incoming' ? 0 : 1].set(port, slot);
+  ix.size++;
   return slot;
 }
 
