@@ -1,3 +1,4 @@
 export * from './schema';
 export * from './messages';
 export * from './token';
+export * from './serial';
