@@ -49,9 +49,13 @@ function write(v: unknown): string {
       }
       return s + '}';
     }
-    default:
-      throw new TypeError(`canonicalJson: cannot encode ${typeof v}`);
+    case 'bigint':
+    case 'symbol':
+    case 'undefined':
+    case 'function':
+      break;
   }
+  throw new TypeError(`canonicalJson: cannot encode ${typeof v}`);
 }
 
 /** SHA-256 of a string, lower-case hex. node:crypto is plain computation, no I/O. */

@@ -1,4 +1,4 @@
-import { evaluateSide, modeApplies, parsePolicy, portTag, policyOrder, PORT_TAG_KEY, Rank, type Side } from './evaluate';
+import { evaluateSide, modeApplies, parsePolicy, portTag, policyOrder, PORT_TAG_KEY, type Rank, type Side } from './evaluate';
 import type { Action, Decision, Direction, Explained, ObservedVerdict, RuleSet, RuleSetPu } from './model';
 import { appliesIn } from './namespace';
 import { parsePort, portMatches } from './ports';
