@@ -2,8 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
-import { checkFlow, compile, decide, objectTagsForService, serviceSelects, type NetworkPolicyDef, type ServiceDef } from './index';
+import { parse, parseAllDocuments } from 'yaml';
+import {
+  PolicyError, checkFlow, compile, decide, normalizeSelector, objectTagsForService, serviceSelects, validatePortNumber, validateTags,
+  type NetworkPolicyDef, type ServiceDef,
+} from './index';
 import { pu, state } from './testing';
 
 // dist/libs/policy/src → repository root
@@ -56,7 +59,7 @@ describe('seed scenario (issue 3 done-when)', () => {
     assert.deepEqual([r.action, r.reason], ['Reject', 'default']);
     assert.ok(!r.objectTags.includes('service=mylbtest3'));
   });
-  it('rule 9: the compiled rule sets allow the flow at both agents and refuse a rogue peer', () => {
+  it('rule 7 and rule 9: the compiled rule sets allow the flow at both agents and refuse a rogue peer', () => {
     const [client, server] = compile(seedState());
     assert.equal(client.agentId, 'client-agent');
     const now = new Date();
@@ -68,5 +71,28 @@ describe('seed scenario (issue 3 done-when)', () => {
     assert.equal(decide(server, 'server', 'incoming', [`$namespace=${NS}`, 'app=rogue'], 'tcp/8106', now).action, 'Reject');
     assert.equal(serviceSelects(server.services[0], server.pus[0].tags), true);
     assert.equal(serviceSelects(server.services[0], clientPu.tags), false);
+  });
+});
+
+describe('examples/bad-inputs.yaml', () => {
+  it('rules 1, 2 and 6: the selector, tag and port cases are refused with a code naming the field', () => {
+    const docs = parseAllDocuments(readFileSync(join(examples, 'bad-inputs.yaml'), 'utf8')).map(
+      (d) => (d.toJSON() as { data: Record<string, Record<string, unknown>[]> }).data,
+    );
+    const codeOf = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (e) {
+        assert.ok(e instanceof PolicyError);
+        return `${e.code}@${e.path}`;
+      }
+      return 'accepted';
+    };
+    const policy = docs[1].networkaccesspolicies[0];
+    assert.equal(codeOf(() => normalizeSelector(policy.subject, 'subject')), 'selector_clause_empty@subject[0]');
+    const forged = docs[2].processingunits[0];
+    assert.equal(codeOf(() => validateTags(forged.associatedTags, { field: 'associatedTags' })), 'tag_system_forbidden@associatedTags[0]');
+    const svc = docs[3].services[0];
+    assert.equal(codeOf(() => validatePortNumber(svc.exposedPort, 'exposedPort')), 'port_out_of_range@exposedPort');
   });
 });
