@@ -1,35 +1,12 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { PkiError } from './errors';
-import { SIGNING_ALG, importSigningKey, newSerial, pemBlocks, x509 } from './crypto';
+import { pemBlocks, x509 } from './crypto';
 import { fingerprint, readCertificate } from './read';
 import { TAGS_OID } from './tags-extension';
-import { type CaMaterial } from './ca';
-import { generateKeyPair } from './keys';
-import { hierarchy, identity, leaf, openssl, tempDir, type Hierarchy } from './spec-helpers';
+import { craft, hierarchy, identity, leaf, openssl, tempDir, type Hierarchy } from './spec-helpers';
 
 const code = (c: string) => (e: unknown) => e instanceof PkiError && e.code === c;
-
-/** A certificate signed by `issuer` with hand-picked SANs and extensions — what a buggy or hostile CA might emit. */
-async function craft(
-  issuer: CaMaterial,
-  names: x509.JsonGeneralNames,
-  extensions: x509.Extension[],
-): Promise<string> {
-  const { publicKeyPem } = await generateKeyPair();
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: newSerial(),
-    subject: 'CN=crafted',
-    issuer: new x509.X509Certificate(issuer.certPem).subjectName,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + 3_600_000),
-    signingAlgorithm: SIGNING_ALG,
-    publicKey: pemBlocks(publicKeyPem, 'PUBLIC KEY')[0],
-    signingKey: await importSigningKey(issuer.privateKeyPem, 'issuer'),
-    extensions: [new x509.SubjectAlternativeNameExtension(names), ...extensions],
-  });
-  return cert.toString('pem');
-}
 
 const URI = { type: 'url' as const, value: 'spiffe://palisade.test/ns/acme/pu/x' };
 

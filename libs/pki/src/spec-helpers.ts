@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIssuingCa, createRootCa, type CaMaterial } from './ca';
+import { SIGNING_ALG, importSigningKey, newSerial, pemBlocks, x509 } from './crypto';
 import { createCsr } from './csr';
 import { generateKeyPair } from './keys';
 import { issueLeaf, type IssueLeafOptions, type IssuedLeaf } from './leaf';
@@ -70,4 +71,25 @@ export function openssl(args: string[], input?: string): { status: number; outpu
     throw r.error;
   }
   return { status: r.status ?? 1, output: `${r.stdout}${r.stderr}` };
+}
+
+/** A certificate signed by `issuer` with hand-picked SANs and extensions — what a buggy or hostile CA might emit. */
+export async function craft(
+  issuer: CaMaterial,
+  names: x509.JsonGeneralNames,
+  extensions: x509.Extension[],
+  validity = { notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3_600_000) },
+): Promise<string> {
+  const { publicKeyPem } = await generateKeyPair();
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: newSerial(),
+    subject: 'CN=crafted',
+    issuer: new x509.X509Certificate(issuer.certPem).subjectName,
+    ...validity,
+    signingAlgorithm: SIGNING_ALG,
+    publicKey: pemBlocks(publicKeyPem, 'PUBLIC KEY')[0],
+    signingKey: await importSigningKey(issuer.privateKeyPem, 'issuer'),
+    extensions: [new x509.SubjectAlternativeNameExtension(names), ...extensions],
+  });
+  return cert.toString('pem');
 }
