@@ -28,3 +28,16 @@ export {
 } from './tls-check';
 export type { TeardownReport } from './netns';
 export * from './topology';
+export {
+  ECHO_SERVER,
+  LINE_CLIENT,
+  lineClientArgv,
+  parseClientOutput,
+  runLineClient,
+  startEchoServer,
+  type ClientOutcome,
+  type ClientResult,
+  type EchoServerOptions,
+  type LineClientOptions,
+} from './apps';
+export { isAlive } from './proc';

@@ -114,7 +114,10 @@ export interface TlsSegment {
   dstPort: number;
   /** Record-layer versions (0x0303 for TLS 1.2 and 1.3 records, 0x0301 on a first ClientHello). */
   recordVersions: number[];
-  /** Record content types: 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data. */
+  /**
+   * Record content types: 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data. For TLS 1.3's
+   * encrypted records tshark names the field `tls.record.opaque_type`; both are merged here in frame order.
+   */
   contentTypes: number[];
   /** Handshake message types visible in clear (1 ClientHello, 2 ServerHello, …). */
   handshakeTypes: number[];
@@ -143,6 +146,7 @@ export async function readTlsSegments(file: string, ports: readonly number[]): P
       'tcp.dstport',
       'tls.record.version',
       'tls.record.content_type',
+      'tls.record.opaque_type',
       'tls.handshake.type',
       'tls.handshake.extensions.supported_version',
       'tcp.reassembled_in',
@@ -155,10 +159,10 @@ export async function readTlsSegments(file: string, ports: readonly number[]): P
     srcPort: Number(f[2]),
     dstPort: Number(f[3]),
     recordVersions: list(f[4]),
-    contentTypes: list(f[5]),
-    handshakeTypes: list(f[6]),
-    supportedVersions: list(f[7]),
-    reassembledIn: f[8] ? Number(f[8]) : null,
-    protocol: f[9] ?? '',
+    contentTypes: [...list(f[5]), ...list(f[6])],
+    handshakeTypes: list(f[7]),
+    supportedVersions: list(f[8]),
+    reassembledIn: f[9] ? Number(f[9]) : null,
+    protocol: f[10] ?? '',
   }));
 }
