@@ -16,7 +16,8 @@ fi
 
 case $role in
   server)
-    socat TCP-LISTEN:8106,reuseaddr,fork SYSTEM:'sed -u "s/^/echo: /"' &
+    # The server's reply is its input prefixed with "pong-" (socat's address syntax reserves ':' and ' ').
+    socat TCP-LISTEN:8106,reuseaddr,fork 'SYSTEM:sed -u s/^/pong-/' &
     exec $agent run -c /etc/palisade/agent.yaml
     ;;
   client)

@@ -13,7 +13,7 @@ while [ "$i" -lt "$tries" ]; do
   i=$((i + 1))
   reply=$(printf '%s\n' "$marker" | socat -t3 -T5 - "TCP:$host:$port,connect-timeout=3" 2>&1) && rc=0 || rc=$?
   case $reply in
-    *"echo: $marker"*) verdict=Allow detail="echo received"; break ;;
+    *"pong-$marker"*) verdict=Allow detail="echo received"; break ;;
     "") detail="closed without a reply (rc $rc)" ;;
     *) detail="$(printf '%s' "$reply" | head -c 80 | tr '\t\n' '  ')" ;;
   esac

@@ -29,8 +29,8 @@ row FLOW PATH ENCRYPTED VERDICT 'DECIDING POLICY'
 for f in client rogue-lb rogue-direct; do
   IFS="$(printf '\t')" read -r flow path verdict detail < "$results/$f.tsv"
   if [ "$f" = client ]; then
-    row "$flow" "$path" 'yes (mTLS 1.3)' "$verdict" "${client_policy:--}"
-    [ "$verdict" = Allow ] || ok=1
+    if [ "$verdict" = Allow ]; then enc='yes (mTLS 1.3)'; else enc='-'; ok=1; fi
+    row "$flow" "$path" "$enc" "$verdict" "${client_policy:--}"
   else
     row "$flow" "$path" 'no (plaintext)' "$verdict" "- (no Palisade identity: $detail)"
     [ "$verdict" = Reject ] || ok=1
