@@ -8,11 +8,11 @@ import { TRUST_DOMAIN, hierarchy, openssl, tempDir } from './spec-helpers';
 
 const code = (c: string) => (e: unknown) => e instanceof PkiError && e.code === c;
 
-describe(createRootCa.name, () => {
+void describe(createRootCa.name, () => {
   const tmp = tempDir();
   after(() => tmp.cleanup());
 
-  it('creates a P-256 root with the profile openssl reports: CA pathlen 1, keyCertSign+cRLSign, key ids', async () => {
+  void it('creates a P-256 root with the profile openssl reports: CA pathlen 1, keyCertSign+cRLSign, key ids', async () => {
     const sut = await createRootCa({ trustDomain: TRUST_DOMAIN });
     const text = openssl(['x509', '-text', '-noout', '-in', tmp.write('root.pem', sut.certPem)]).output;
     assert.match(text, new RegExp(`Subject: CN = Palisade Root CA ${TRUST_DOMAIN.replace('.', '\\.')}\\n`));
@@ -31,7 +31,7 @@ describe(createRootCa.name, () => {
     assert.match(sut.privateKeyPem, /^-----BEGIN PRIVATE KEY-----\n/);
   });
 
-  it('uses a random positive 16-byte serial, lower-case hex, equal to what openssl prints', async () => {
+  void it('uses a random positive 16-byte serial, lower-case hex, equal to what openssl prints', async () => {
     const a = await createRootCa({ trustDomain: TRUST_DOMAIN });
     const b = await createRootCa({ trustDomain: TRUST_DOMAIN });
     assert.match(a.serial, /^[1-7][0-9a-f]{31}$/);
@@ -41,7 +41,7 @@ describe(createRootCa.name, () => {
     assert.equal(readCertificate(a.certPem).serial, a.serial);
   });
 
-  it('defaults to 10 years from now − 30 s and honours ttlDays and now', async () => {
+  void it('defaults to 10 years from now − 30 s and honours ttlDays and now', async () => {
     const now = new Date('2030-01-01T00:00:00Z');
     const sut = await createRootCa({ trustDomain: TRUST_DOMAIN, now });
     const info = readCertificate(sut.certPem);
@@ -52,7 +52,7 @@ describe(createRootCa.name, () => {
     assert.equal(short.notAfter.toISOString(), '2030-01-02T00:00:00.000Z');
   });
 
-  it('refuses a malformed trust domain or ttl', async () => {
+  void it('refuses a malformed trust domain or ttl', async () => {
     await assert.rejects(createRootCa({ trustDomain: 'Upper.Case' }), code('trust_domain_malformed'));
     await assert.rejects(createRootCa({ trustDomain: '' }), code('trust_domain_malformed'));
     await assert.rejects(createRootCa({ trustDomain: 'a'.repeat(48) }), code('trust_domain_malformed'));
@@ -64,11 +64,11 @@ describe(createRootCa.name, () => {
   });
 });
 
-describe(createIssuingCa.name, () => {
+void describe(createIssuingCa.name, () => {
   const tmp = tempDir();
   after(() => tmp.cleanup());
 
-  it('creates an issuing CA (pathlen 0, 1 year) that openssl verifies against the root', async () => {
+  void it('creates an issuing CA (pathlen 0, 1 year) that openssl verifies against the root', async () => {
     const { root, issuing: sut } = await hierarchy();
     const rootPem = tmp.write('root.pem', root.certPem);
     const issPem = tmp.write('issuing.pem', sut.certPem);
@@ -90,7 +90,7 @@ describe(createIssuingCa.name, () => {
     assert.equal(Math.round((info.notAfter.getTime() - info.notBefore.getTime()) / 1000), 365 * 86400 + 30);
   });
 
-  it('refuses to outlive the root, and refuses a root that is not valid now', async () => {
+  void it('refuses to outlive the root, and refuses a root that is not valid now', async () => {
     const root = await createRootCa({ trustDomain: TRUST_DOMAIN, ttlDays: 30 });
     await assert.rejects(createIssuingCa(root), code('ttl_too_long'));
     await assert.rejects(
@@ -99,7 +99,7 @@ describe(createIssuingCa.name, () => {
     );
   });
 
-  it('refuses CA material whose key does not belong to its certificate, or which is not a CA', async () => {
+  void it('refuses CA material whose key does not belong to its certificate, or which is not a CA', async () => {
     const { root, issuing } = await hierarchy();
     const other = await generateKeyPair();
     await assert.rejects(

@@ -9,11 +9,11 @@ import { openssl, tempDir } from './spec-helpers';
 
 const code = (c: string) => (e: unknown) => e instanceof PkiError && e.code === c;
 
-describe(createCsr.name, () => {
+void describe(createCsr.name, () => {
   const tmp = tempDir();
   after(() => tmp.cleanup());
 
-  it('makes a CSR that openssl req -verify accepts, carrying the key pair public key', async () => {
+  void it('makes a CSR that openssl req -verify accepts, carrying the key pair public key', async () => {
     const kp = await generateKeyPair();
     assert.match(kp.privateKeyPem, /^-----BEGIN PRIVATE KEY-----\n/);
     const sut = await createCsr(kp.privateKeyPem, 'agent-7');
@@ -24,7 +24,7 @@ describe(createCsr.name, () => {
     assert.equal((await verifyCsr(sut)).publicKeyPem, kp.publicKeyPem);
   });
 
-  it('refuses a non-P-256 key and a bad common name', async () => {
+  void it('refuses a non-P-256 key and a bad common name', async () => {
     const key = tmp.write(
       'p384.key',
       openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384']).output,
@@ -36,11 +36,11 @@ describe(createCsr.name, () => {
   });
 });
 
-describe(verifyCsr.name, () => {
+void describe(verifyCsr.name, () => {
   const tmp = tempDir();
   after(() => tmp.cleanup());
 
-  it('refuses a CSR whose public key is not the one that signed it', async () => {
+  void it('refuses a CSR whose public key is not the one that signed it', async () => {
     const signer = await generateKeyPair();
     const other = await generateKeyPair();
     const otherSpki = pemBlocks(other.publicKeyPem, 'PUBLIC KEY')[0];
@@ -60,7 +60,7 @@ describe(verifyCsr.name, () => {
     await assert.rejects(verifyCsr(pem), code('csr_signature_invalid'));
   });
 
-  it('refuses a CSR with a flipped signature byte', async () => {
+  void it('refuses a CSR with a flipped signature byte', async () => {
     const kp = await generateKeyPair();
     const der = pemBlocks(await createCsr(kp.privateKeyPem), 'CERTIFICATE REQUEST')[0];
     der[der.length - 5] ^= 0x01; // inside the ECDSA-Sig-Value's s INTEGER
@@ -68,7 +68,7 @@ describe(verifyCsr.name, () => {
     await assert.rejects(verifyCsr(pem), code('csr_signature_invalid'));
   });
 
-  it('refuses CSRs for RSA, P-384 and Ed25519 keys made by openssl, though their signatures are valid', async () => {
+  void it('refuses CSRs for RSA, P-384 and Ed25519 keys made by openssl, though their signatures are valid', async () => {
     for (const newkey of [
       ['-newkey', 'rsa:2048'],
       ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'],
@@ -95,7 +95,7 @@ describe(verifyCsr.name, () => {
     }
   });
 
-  it('accepts a P-256 CSR made by openssl (SHA-256) and returns its key', async () => {
+  void it('accepts a P-256 CSR made by openssl (SHA-256) and returns its key', async () => {
     const res = openssl([
       'req',
       '-new',
@@ -114,7 +114,7 @@ describe(verifyCsr.name, () => {
     assert.equal(createPublicKey(publicKeyPem).asymmetricKeyDetails?.namedCurve, 'prime256v1');
   });
 
-  it('refuses what is not one PEM certificate request', async () => {
+  void it('refuses what is not one PEM certificate request', async () => {
     const kp = await generateKeyPair();
     const csr = await createCsr(kp.privateKeyPem);
     for (const bad of [

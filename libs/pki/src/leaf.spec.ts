@@ -12,7 +12,7 @@ import { hierarchy, identity, leaf, openssl, tempDir, type Hierarchy } from './s
 const code = (c: string, field?: string) => (e: unknown) =>
   e instanceof PkiError && e.code === c && (field === undefined || e.field === field);
 
-describe(issueLeaf.name, () => {
+void describe(issueLeaf.name, () => {
   const tmp = tempDir();
   let ca: Hierarchy;
   let csrPem: string;
@@ -32,7 +32,7 @@ describe(issueLeaf.name, () => {
     ...over,
   });
 
-  it('issues a leaf that openssl verifies (strict, as TLS client and server) through the issuing CA', async () => {
+  void it('issues a leaf that openssl verifies (strict, as TLS client and server) through the issuing CA', async () => {
     const sut = await leaf(ca.issuing, {
       identity: identity({ kind: 'server', id: 'cp' }),
       dnsNames: ['localhost'],
@@ -62,7 +62,7 @@ describe(issueLeaf.name, () => {
     );
   });
 
-  it('prints with openssl x509 -text: one URI SAN, key usages, CA:FALSE and the tags extension with each tag', async () => {
+  void it('prints with openssl x509 -text: one URI SAN, key usages, CA:FALSE and the tags extension with each tag', async () => {
     const sut = await leaf(ca.issuing, {
       tags: ['env=prod', '$namespace=/acme/prod', 'app=payments', 'env=prod'],
     });
@@ -98,7 +98,7 @@ describe(issueLeaf.name, () => {
     );
   });
 
-  it('sets notBefore now − 30 s and notAfter now + ttl, returns the chain and a 16-byte serial', async () => {
+  void it('sets notBefore now − 30 s and notAfter now + ttl, returns the chain and a 16-byte serial', async () => {
     const now = new Date(Math.floor(Date.now() / 1000) * 1000 + 123);
     const sut = await issueLeaf(base({ now, ttlSeconds: 300 }));
     const info = readCertificate(sut.certPem);
@@ -115,7 +115,7 @@ describe(issueLeaf.name, () => {
     assert.equal(cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId, expectSkid.keyId);
   });
 
-  it('puts DNS and IP SANs after the one URI SAN', async () => {
+  void it('puts DNS and IP SANs after the one URI SAN', async () => {
     const sut = await issueLeaf(
       base({
         dnsNames: ['LocalHost', 'cp.palisade.test'],
@@ -130,7 +130,7 @@ describe(issueLeaf.name, () => {
     assert.equal((text.match(/URI:/g) ?? []).length, 1);
   });
 
-  it('refuses a TTL above maxTtlSeconds (default 24 h) or past the issuer, and a TTL that is not a positive integer', async () => {
+  void it('refuses a TTL above maxTtlSeconds (default 24 h) or past the issuer, and a TTL that is not a positive integer', async () => {
     await assert.rejects(issueLeaf(base({ ttlSeconds: 86_401 })), code('ttl_too_long', 'ttlSeconds'));
     await assert.rejects(
       issueLeaf(base({ ttlSeconds: 3601, maxTtlSeconds: 3600 })),
@@ -150,7 +150,7 @@ describe(issueLeaf.name, () => {
     await assert.rejects(issueLeaf(base({ maxTtlSeconds: 0 })), code('ttl_invalid', 'maxTtlSeconds'));
   });
 
-  it('refuses a malformed identity, naming the field', async () => {
+  void it('refuses a malformed identity, naming the field', async () => {
     const cases: [Partial<ReturnType<typeof identity>>, string][] = [
       [{ namespace: '/' }, 'identity.namespace'],
       [{ namespace: 'acme' }, 'identity.namespace'],
@@ -177,7 +177,7 @@ describe(issueLeaf.name, () => {
     );
   });
 
-  it('refuses malformed tags and SANs', async () => {
+  void it('refuses malformed tags and SANs', async () => {
     await assert.rejects(
       issueLeaf(base({ tags: 'a=1' as unknown as string[] })),
       code('tags_malformed', 'tags'),
@@ -195,7 +195,7 @@ describe(issueLeaf.name, () => {
     );
   });
 
-  it('refuses a CSR that fails verification and an issuer that is not a CA', async () => {
+  void it('refuses a CSR that fails verification and an issuer that is not a CA', async () => {
     const res = openssl([
       'req',
       '-new',

@@ -10,13 +10,13 @@ const code = (c: string) => (e: unknown) => e instanceof PkiError && e.code === 
 
 const URI = { type: 'url' as const, value: 'spiffe://palisade.test/ns/acme/pu/x' };
 
-describe(readCertificate.name, () => {
+void describe(readCertificate.name, () => {
   let ca: Hierarchy;
   before(async () => {
     ca = await hierarchy();
   });
 
-  it('reads identity, sorted tags, serial, validity and names from PEM and from DER', async () => {
+  void it('reads identity, sorted tags, serial, validity and names from PEM and from DER', async () => {
     const l = await leaf(ca.issuing, {
       identity: identity({ namespace: '/acme/prod/payments', kind: 'agent', id: 'a-1' }),
       tags: ['z=1', 'a=1'],
@@ -36,14 +36,14 @@ describe(readCertificate.name, () => {
     assert.deepEqual(readCertificate(pemBlocks(l.certPem, 'CERTIFICATE')[0]), sut);
   });
 
-  it('gives a CA certificate no identity and no tags', () => {
+  void it('gives a CA certificate no identity and no tags', () => {
     const sut = readCertificate(ca.root.certPem);
     assert.equal(sut.identity, null);
     assert.deepEqual(sut.tags, []);
     assert.equal(sut.serial, ca.root.serial);
   });
 
-  it('refuses a malformed tags extension value', async () => {
+  void it('refuses a malformed tags extension value', async () => {
     const bad: [string, number[]][] = [
       ['not a SEQUENCE', [0x04, 0x00]],
       ['an INTEGER element', [0x30, 0x03, 0x02, 0x01, 0x05]],
@@ -71,7 +71,7 @@ describe(readCertificate.name, () => {
     assert.deepEqual(readCertificate(ok).tags, ['a']);
   });
 
-  it('refuses a critical or repeated tags extension', async () => {
+  void it('refuses a critical or repeated tags extension', async () => {
     const value = new Uint8Array([0x30, 0x00]);
     const critical = await craft(ca.issuing, [URI], [new x509.Extension(TAGS_OID, true, value)]);
     assert.throws(() => readCertificate(critical), code('extension_malformed'));
@@ -92,7 +92,7 @@ describe(readCertificate.name, () => {
     }
   });
 
-  it('refuses two URI SANs and URIs that are not Palisade SPIFFE IDs', async () => {
+  void it('refuses two URI SANs and URIs that are not Palisade SPIFFE IDs', async () => {
     const two = await craft(
       ca.issuing,
       [URI, { type: 'url', value: 'spiffe://palisade.test/ns/b/pu/y' }],
@@ -110,7 +110,7 @@ describe(readCertificate.name, () => {
     }
   });
 
-  it('refuses what is not a certificate', () => {
+  void it('refuses what is not a certificate', () => {
     assert.throws(() => readCertificate('nothing here'), code('certificate_malformed'));
     assert.throws(
       () => readCertificate('-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n'),
@@ -119,8 +119,8 @@ describe(readCertificate.name, () => {
   });
 });
 
-describe(fingerprint.name, () => {
-  it('is the SHA-256 of the DER in lower-case hex, the digits openssl prints', async () => {
+void describe(fingerprint.name, () => {
+  void it('is the SHA-256 of the DER in lower-case hex, the digits openssl prints', async () => {
     const { root } = await hierarchy();
     const printed = openssl(['x509', '-noout', '-fingerprint', '-sha256'], root.certPem).output;
     const expected = printed

@@ -7,8 +7,8 @@ import { SEAL_HEADER, sealKey, unsealKey } from './seal';
 
 const code = (c: string) => (e: unknown) => e instanceof PkiError && e.code === c;
 
-describe(sealKey.name, () => {
-  it('round-trips a private key; the envelope is versioned text that never contains the key', async () => {
+void describe(sealKey.name, () => {
+  void it('round-trips a private key; the envelope is versioned text that never contains the key', async () => {
     const { privateKeyPem } = await generateKeyPair();
     const kek = randomBytes(32);
     const sut = sealKey(privateKeyPem, kek);
@@ -19,15 +19,15 @@ describe(sealKey.name, () => {
     assert.notEqual(sealKey(privateKeyPem, kek), sut, 'a fresh nonce each time');
   });
 
-  it('refuses a kek that is not 32 bytes and input that is not a PEM private key', async () => {
+  void it('refuses a kek that is not 32 bytes and input that is not a PEM private key', async () => {
     const { privateKeyPem, publicKeyPem } = await generateKeyPair();
     assert.throws(() => sealKey(privateKeyPem, randomBytes(16)), code('seal_failed'));
     assert.throws(() => sealKey(publicKeyPem, randomBytes(32)), code('seal_failed'));
   });
 });
 
-describe(unsealKey.name, () => {
-  it('refuses a wrong kek, any changed character, and malformed or other-version envelopes', async () => {
+void describe(unsealKey.name, () => {
+  void it('refuses a wrong kek, any changed character, and malformed or other-version envelopes', async () => {
     const { privateKeyPem } = await generateKeyPair();
     const kek = randomBytes(32);
     const sealed = sealKey(privateKeyPem, kek);

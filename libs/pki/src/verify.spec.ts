@@ -7,7 +7,7 @@ import { craft, hierarchy, identity, leaf, type Hierarchy } from './spec-helpers
 
 const code = (c: string) => (e: unknown) => e instanceof PkiError && e.code === c;
 
-describe(verifyChain.name, () => {
+void describe(verifyChain.name, () => {
   let ca: Hierarchy;
   let rotated: CaMaterial;
   let foreign: Hierarchy;
@@ -17,7 +17,7 @@ describe(verifyChain.name, () => {
     foreign = await hierarchy();
   });
 
-  it('verifies leaf + issuing CA against the root and returns identity, tags, serial, notAfter', async () => {
+  void it('verifies leaf + issuing CA against the root and returns identity, tags, serial, notAfter', async () => {
     const l = await leaf(ca.issuing, { tags: ['b=1', 'a=1'] });
     const sut = await verifyChain({ chainPem: l.chainPem, trustBundle: [ca.root.certPem] });
     assert.deepEqual(sut, {
@@ -28,7 +28,7 @@ describe(verifyChain.name, () => {
     });
   });
 
-  it('verifies a bare leaf when its issuing CA is in the bundle', async () => {
+  void it('verifies a bare leaf when its issuing CA is in the bundle', async () => {
     const l = await leaf(ca.issuing);
     assert.equal(
       (await verifyChain({ chainPem: l.certPem, trustBundle: [ca.issuing.certPem] })).serial,
@@ -40,7 +40,7 @@ describe(verifyChain.name, () => {
     );
   });
 
-  it('CA rotation: with old and new issuing CAs in the bundle, leaves of both verify; a foreign CA leaf does not', async () => {
+  void it('CA rotation: with old and new issuing CAs in the bundle, leaves of both verify; a foreign CA leaf does not', async () => {
     const bundle = [ca.issuing.certPem, rotated.certPem];
     const oldLeaf = await leaf(ca.issuing);
     const newLeaf = await leaf(rotated);
@@ -67,7 +67,7 @@ describe(verifyChain.name, () => {
     assert.ok(await verifyChain({ chainPem: newLeaf.chainPem, trustBundle: both }));
   });
 
-  it('refuses an impostor CA with the trusted issuing CA name but another key', async () => {
+  void it('refuses an impostor CA with the trusted issuing CA name but another key', async () => {
     // Same subject name as a trusted CA: only the signature tells them apart.
     const impostorRoot = await createRootCa({ trustDomain: 'palisade.test' });
     const l = await leaf(await createIssuingCa(impostorRoot));
@@ -77,7 +77,7 @@ describe(verifyChain.name, () => {
     );
   });
 
-  it('refuses a deny-listed leaf serial, and leaves of a deny-listed issuing CA or root', async () => {
+  void it('refuses a deny-listed leaf serial, and leaves of a deny-listed issuing CA or root', async () => {
     const l = await leaf(ca.issuing);
     const bundle = [ca.root.certPem, ca.issuing.certPem];
     await assert.rejects(
@@ -99,7 +99,7 @@ describe(verifyChain.name, () => {
     assert.ok(await verifyChain({ chainPem: l.chainPem, trustBundle: bundle, denyList: [rotated.serial] }));
   });
 
-  it('refuses an expired leaf and a leaf not yet valid (at the given now)', async () => {
+  void it('refuses an expired leaf and a leaf not yet valid (at the given now)', async () => {
     const l = await leaf(ca.issuing, { ttlSeconds: 300 });
     const bundle = [ca.root.certPem];
     assert.ok(
@@ -115,7 +115,7 @@ describe(verifyChain.name, () => {
     );
   });
 
-  it('refuses a chain whose issuing CA expired, though the leaf itself is within its window', async () => {
+  void it('refuses a chain whose issuing CA expired, though the leaf itself is within its window', async () => {
     const shortCa = await createIssuingCa(ca.root, { ttlDays: 1 });
     // Our issueLeaf never lets a leaf outlive its CA, so a hand-made one does: valid for 10 days.
     const now = Date.now();
@@ -135,7 +135,7 @@ describe(verifyChain.name, () => {
     );
   });
 
-  it('refuses a CA certificate presented as the leaf, and malformed input', async () => {
+  void it('refuses a CA certificate presented as the leaf, and malformed input', async () => {
     await assert.rejects(
       verifyChain({ chainPem: ca.issuing.certPem, trustBundle: [ca.root.certPem] }),
       code('chain_untrusted'),
