@@ -38,5 +38,10 @@ export default [
       curly: ['error', 'all'],
     },
   },
+  {
+    // node:test's describe/it return promises the runner itself awaits.
+    files: ['**/*.spec.ts'],
+    rules: { '@typescript-eslint/no-floating-promises': 'off' },
+  },
   prettier,
 ];
