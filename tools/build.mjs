@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist');
-const roots = ['apps', 'libs', 'migrations', 'e2e', 'bench'];
+const roots = ['apps', 'libs', 'migrations', 'e2e', 'bench', 'docker'];
 
 if (process.argv.includes('--clean')) await rm(out, { recursive: true, force: true });
 
@@ -73,6 +73,28 @@ for (const r of roots) {
   }
 }
 await Promise.all(jobs);
+
+// Remove outputs whose source is gone (a deleted spec must not keep running from dist/).
+const expected = new Set();
+for (const r of roots) {
+  for await (const src of walk(join(root, r))) expected.add(join(out, relative(root, src)).replace(/\.ts$/, '.js'));
+}
+async function* walkOut(dir) {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* walkOut(p);
+    else if (e.name.endsWith('.js')) yield p;
+  }
+}
+for await (const f of walkOut(out)) {
+  if (!expected.has(f)) await rm(f, { force: true });
+}
 if (failed) {
   console.error(`build: ${failed} file(s) failed`);
   process.exit(1);
