@@ -19,9 +19,10 @@ export interface VerifiedPeer {
   notAfter: Date;
 }
 
-function parseAll(pems: readonly string[], field: string): x509.X509Certificate[] {
+function parseAll(pems: readonly string[], field: string, offset = 0): x509.X509Certificate[] {
   const out: x509.X509Certificate[] = [];
-  pems.forEach((pem, i) => {
+  pems.forEach((pem, j) => {
+    const i = j + offset;
     if (typeof pem !== 'string') {
       throw new PkiError('chain_malformed', `${field}[${i}] must be a PEM string`, `${field}[${i}]`);
     }
@@ -42,6 +43,26 @@ function parseAll(pems: readonly string[], field: string): x509.X509Certificate[
     }
   });
   return out;
+}
+
+// The bundle is the same on every connection an agent verifies; parsing a certificate with @peculiar/x509
+// costs milliseconds, so parsed bundle certificates are kept by their PEM text (bounded).
+const bundleCache = new Map<string, x509.X509Certificate[]>();
+const BUNDLE_CACHE_MAX = 64;
+
+function parseBundle(pems: readonly string[]): x509.X509Certificate[] {
+  return pems.flatMap((pem, i) => {
+    const hit = typeof pem === 'string' ? bundleCache.get(pem) : undefined;
+    if (hit) {
+      return hit;
+    }
+    const certs = parseAll([pem], 'trustBundle', i);
+    if (bundleCache.size >= BUNDLE_CACHE_MAX) {
+      bundleCache.delete(bundleCache.keys().next().value as string);
+    }
+    bundleCache.set(pem, certs);
+    return certs;
+  });
 }
 
 function isCa(c: x509.X509Certificate): boolean {
@@ -105,7 +126,7 @@ export async function verifyChain(o: {
   if (!leaf) {
     throw new PkiError('chain_malformed', 'chainPem holds no certificate', 'chainPem');
   }
-  const bundle = parseAll(o.trustBundle, 'trustBundle');
+  const bundle = parseBundle(o.trustBundle);
   const denied = new Set<string>();
   for (const s of o.denyList ?? []) {
     denied.add(normalizeSerial(String(s)));
