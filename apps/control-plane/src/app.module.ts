@@ -13,13 +13,14 @@ import { NamespacesModule } from './modules/namespaces/namespaces.module';
 import { NetworkPoliciesModule } from './modules/networkpolicies/networkpolicies.module';
 import { ProcessingUnitsModule } from './modules/processingunits/processingunits.module';
 import { ServicesModule } from './modules/services/services.module';
+import { AgentsModule } from './modules/agents/agents.module';
 
 /**
  * Feature modules added on top of the foundation (agents, enrollment, distribution, flow reports, policy
  * check): append them here. Everything they need is global — DataSource, TransactionService, ChangeService,
  * AuditService, CaService, APP_CONFIG — and they may bind AGENT_AUTHENTICATOR (auth/authorize.decorator.ts).
  */
-export const FEATURE_MODULES: Type[] = [];
+export const FEATURE_MODULES: Type[] = [AgentsModule];
 
 @Global()
 @Module({})

@@ -8,7 +8,11 @@ export const SERVER_CERT_TTL_SECONDS = 86_400;
 
 export interface ServerTlsMaterial {
   key: string;
-  /** Leaf + issuing CA, so clients that trust only the root (ca.pem) can build the chain. */
+  /**
+   * Leaf + issuing CA + root: clients that trust only the root (ca.pem) can build the chain, and an agent
+   * enrolling with a token pins the root by its fingerprint before it trusts anything (RFC 8446 §4.4.2 allows
+   * the trust anchor in the chain).
+   */
   cert: string;
   ca: string[];
   notAfter: Date;
@@ -37,5 +41,7 @@ export async function issueServerCertificate(ca: CaService, config: AppConfig): 
     ttlSeconds: SERVER_CERT_TTL_SECONDS,
     ...serverNames(config),
   });
-  return { key: keys.privateKeyPem, cert: leaf.chainPem, ca: ca.trustBundle(), notAfter: leaf.notAfter };
+  const root = ca.rootCertPem();
+  const chain = leaf.chainPem.endsWith('\n') ? leaf.chainPem : `${leaf.chainPem}\n`;
+  return { key: keys.privateKeyPem, cert: chain + root, ca: ca.trustBundle(), notAfter: leaf.notAfter };
 }

@@ -1,0 +1,302 @@
+import { randomUUID } from 'node:crypto';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
+import { PkiError, verifyCsr } from '@palisade/pki';
+import { isSystemTag, puTags } from '@palisade/policy';
+import { normalizeSerial, type DeclaredPu } from '@palisade/protocol';
+import { ApiError } from '../../common/api-error';
+import { type Caller } from '../../common/request-context';
+import { canSee } from '../../auth/principal';
+import { TransactionService } from '../../database/transaction.service';
+import { ChangeService } from '../../database/change.service';
+import { AuditService } from '../audit/audit.service';
+import { CaService } from '../ca/ca.service';
+import { NamespaceEntity } from '../namespaces/namespace.entity';
+import { ProcessingUnitEntity } from '../processingunits/processingunit.entity';
+import { AgentEntity } from './agent.entity';
+import { IssuedCertificateEntity } from './issued-certificate.entity';
+
+/** An agent as GET /v1/agents shows it. */
+export interface AgentView {
+  id: string;
+  name: string;
+  namespace: string;
+  hostname: string;
+  connected: boolean;
+  lastSeen: string | null;
+  desiredRevision: number | null;
+  appliedRevision: number | null;
+  desiredHash: string | null;
+  appliedHash: string | null;
+  inSync: boolean;
+  lastNack: string | null;
+  version: string | null;
+  capabilities: string[];
+  revoked: boolean;
+  revokedAt: string | null;
+  createTime: string;
+}
+
+/** An agent counts as connected while a replica holds its socket and it was seen this recently. */
+const CONNECTED_FRESH_MS = 30_000;
+
+const notFound = (id: string) => new ApiError(HttpStatus.NOT_FOUND, 'agent_not_found', `agent ${id} not found`);
+
+export function agentView(a: AgentEntity, now = Date.now()): AgentView {
+  const fresh = a.lastSeenAt !== null && now - a.lastSeenAt.getTime() < CONNECTED_FRESH_MS;
+  return {
+    id: a.id,
+    name: a.name,
+    namespace: a.namespace,
+    hostname: a.hostname,
+    connected: a.connected && fresh && a.revokedAt === null,
+    lastSeen: a.lastSeenAt?.toISOString() ?? null,
+    desiredRevision: a.desiredRevision === null ? null : Number(a.desiredRevision),
+    appliedRevision: a.appliedRevision === null ? null : Number(a.appliedRevision),
+    desiredHash: a.desiredHash,
+    appliedHash: a.appliedHash,
+    inSync: a.desiredHash !== null && a.desiredHash === a.appliedHash,
+    lastNack: a.lastNack,
+    version: a.version,
+    capabilities: a.capabilities,
+    revoked: a.revokedAt !== null,
+    revokedAt: a.revokedAt?.toISOString() ?? null,
+    createTime: a.createdAt.toISOString(),
+  };
+}
+
+/**
+ * Agents after enrollment: listing, revocation, the processing units they declare and the certificates they ask
+ * for. Revocation marks the agent, its processing units' and its own certificates revoked in one transaction
+ * with a change record, so every agent's next rule set carries the serials in its deny list (no CRL wait) and
+ * nothing is ever issued to it again.
+ */
+@Injectable()
+export class AgentsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tx: TransactionService,
+    private readonly changes: ChangeService,
+    private readonly audit: AuditService,
+    private readonly ca: CaService,
+  ) {}
+
+  async list(caller: Caller, namespace: string | undefined): Promise<AgentView[]> {
+    const root = namespace ?? caller.principal.namespace;
+    if (!canSee(caller.principal, root)) {
+      return [];
+    }
+    const rows = await this.dataSource.getRepository(AgentEntity).find({ order: { createdAt: 'ASC', id: 'ASC' } });
+    return rows.filter((a) => canSee(caller.principal, a.namespace) && (a.namespace === root || a.namespace.startsWith(root === '/' ? '/' : `${root}/`))).map((a) => agentView(a));
+  }
+
+  async get(caller: Caller, id: string): Promise<AgentView> {
+    const a = await this.dataSource.getRepository(AgentEntity).findOne({ where: { id } });
+    if (!a || !canSee(caller.principal, a.namespace)) {
+      throw notFound(id);
+    }
+    return agentView(a);
+  }
+
+  async find(id: string): Promise<AgentEntity | null> {
+    return this.dataSource.getRepository(AgentEntity).findOne({ where: { id } });
+  }
+
+  async revoke(caller: Caller, id: string): Promise<AgentView> {
+    return this.tx.run(async (em) => {
+      const a = await em.getRepository(AgentEntity).findOne({ where: { id } });
+      if (!a || !canSee(caller.principal, a.namespace)) {
+        throw notFound(id);
+      }
+      const before = agentView(a);
+      if (!a.revokedAt) {
+        a.revokedAt = new Date();
+        a.connected = false;
+        await em.getRepository(AgentEntity).save(a);
+        await em.getRepository(IssuedCertificateEntity).update({ agentId: id, revokedAt: IsNull() }, { revokedAt: a.revokedAt });
+        await this.changes.record(em, { kind: 'agent', namespace: a.namespace, objectId: id, op: 'delete' });
+      }
+      const after = agentView(a);
+      await this.audit.record(em, caller, { action: 'update', kind: 'agent', namespace: a.namespace, objectId: id, objectName: a.name, before, after });
+      return after;
+    });
+  }
+
+  async revokeProcessingUnit(caller: Caller, puId: string): Promise<{ id: string; revokedSerials: number }> {
+    return this.tx.run(async (em) => {
+      const pu = await em.getRepository(ProcessingUnitEntity).findOne({ where: { id: puId } });
+      if (!pu || !canSee(caller.principal, pu.namespace)) {
+        throw new ApiError(HttpStatus.NOT_FOUND, 'processingunit_not_found', `processing unit ${puId} not found`);
+      }
+      const res = await em.getRepository(IssuedCertificateEntity).update({ puId, revokedAt: IsNull() }, { revokedAt: new Date() });
+      await em.query(
+        `INSERT INTO pu_revocations (pu_id, revoked_at) VALUES ($1, now()) ON CONFLICT (pu_id) DO NOTHING`,
+        [puId],
+      );
+      await this.changes.record(em, { kind: 'processingunit', namespace: pu.namespace, objectId: puId });
+      await this.audit.record(em, caller, { action: 'update', kind: 'processingunit-revocation', namespace: pu.namespace, objectId: puId, objectName: pu.name });
+      return { id: puId, revokedSerials: res.affected ?? 0 };
+    });
+  }
+
+  /**
+   * Upserts the processing units an agent declares in its hello, in the agent's namespace, bound to the agent.
+   * Tags the agent may not claim (not granted by its enrollment token, or `$` system tags) are dropped, never
+   * trusted: a host cannot give itself an identity it was not granted. Units it no longer declares are removed.
+   * Returns name → id.
+   */
+  async registerPus(agent: AgentEntity, declared: DeclaredPu[]): Promise<Map<string, string>> {
+    return this.tx.run(async (em) => {
+      const repo = em.getRepository(ProcessingUnitEntity);
+      const existing = await repo.find({ where: { agentId: agent.id } });
+      const byName = new Map(existing.map((p) => [p.name, p]));
+      const allowed = new Set(agent.allowedTags);
+      const out = new Map<string, string>();
+      for (const d of declared) {
+        const tags = [...new Set(d.associatedTags.filter((t) => !isSystemTag(t) && (allowed.has(t) || isDerivedTag(d, t))))].sort();
+        const ports = [...new Set(d.ports)].sort();
+        const cur = byName.get(d.name);
+        if (cur) {
+          out.set(d.name, cur.id);
+          byName.delete(d.name);
+          if (cur.type !== d.type || JSON.stringify(cur.associatedTags) !== JSON.stringify(tags) || JSON.stringify(cur.ports) !== JSON.stringify(ports)) {
+            cur.type = d.type;
+            cur.associatedTags = tags;
+            cur.ports = ports;
+            cur.version += 1;
+            await repo.save(cur);
+            await this.changes.record(em, { kind: 'processingunit', namespace: cur.namespace, objectId: cur.id });
+          }
+          continue;
+        }
+        const clash = await repo.findOne({ where: { namespace: agent.namespace, name: d.name } });
+        const id = randomUUID();
+        await repo.insert({
+          id,
+          namespace: agent.namespace,
+          // Names are unique per namespace; a unit of the same name on another host gets the host appended.
+          name: clash ? `${d.name}@${agent.name}-${agent.id.slice(0, 8)}` : d.name,
+          description: `declared by agent ${agent.name}`,
+          type: d.type,
+          associatedTags: tags,
+          ports,
+          agentId: agent.id,
+          version: 1,
+        });
+        await this.changes.record(em, { kind: 'processingunit', namespace: agent.namespace, objectId: id });
+        out.set(d.name, id);
+      }
+      const gone = [...byName.values()];
+      if (gone.length) {
+        await repo.delete({ id: In(gone.map((p) => p.id)) });
+        for (const p of gone) {
+          await this.changes.record(em, { kind: 'processingunit', namespace: p.namespace, objectId: p.id, op: 'delete' });
+        }
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Issues a certificate to an agent over its authenticated channel: its own (renewal), or one for a processing
+   * unit it owns, with the unit's effective tags in the tags extension. Refused for a revoked agent or unit.
+   */
+  async issueOverChannel(
+    agentId: string,
+    req: { subject: 'agent' | 'pu'; puName?: string; csr: string },
+  ): Promise<{ certificate: string; notAfter: Date; puId?: string; trustBundle: string[] }> {
+    try {
+      await verifyCsr(req.csr);
+    } catch (e) {
+      if (e instanceof PkiError) {
+        throw new ApiError(HttpStatus.BAD_REQUEST, e.code, e.message, { field: 'csr' });
+      }
+      throw e;
+    }
+    return this.tx.run(async (em) => {
+      const agent = await em.getRepository(AgentEntity).findOne({ where: { id: agentId } });
+      if (!agent || agent.revokedAt) {
+        throw new ApiError(HttpStatus.FORBIDDEN, 'agent_revoked', 'this agent is revoked; nothing more is issued to it');
+      }
+      if (req.subject === 'agent') {
+        const leaf = await this.ca.issue({
+          csrPem: req.csr,
+          identity: { kind: 'agent', id: agent.id, namespace: agent.namespace },
+          tags: ['$identity=agent', `$namespace=${agent.namespace}`, `$id=${agent.id}`, `$hostname=${agent.hostname}`],
+          ttlSeconds: 86_400,
+        });
+        await this.recordIssued(em, leaf.serial, 'agent', agent, null, leaf.notAfter);
+        return { certificate: leaf.chainPem, notAfter: leaf.notAfter, trustBundle: await this.ca.trustBundle() };
+      }
+      const pu = await em.getRepository(ProcessingUnitEntity).findOne({ where: { agentId: agent.id, name: req.puName ?? '' } });
+      const pus = pu ? [pu] : await em.getRepository(ProcessingUnitEntity).find({ where: { agentId: agent.id } });
+      const target = pu ?? pus.find((p) => p.name.startsWith(`${req.puName}@`));
+      if (!target) {
+        throw new ApiError(HttpStatus.NOT_FOUND, 'processingunit_not_found', `this agent has no processing unit ${req.puName}`);
+      }
+      const revoked = (await em.query(`SELECT 1 FROM pu_revocations WHERE pu_id = $1`, [target.id])) as unknown[];
+      if (revoked.length) {
+        throw new ApiError(HttpStatus.FORBIDDEN, 'processingunit_revoked', 'this processing unit is revoked');
+      }
+      const ns = await em.getRepository(NamespaceEntity).findOne({ where: { name: target.namespace } });
+      const tags = puTags({
+        id: target.id,
+        name: target.name,
+        namespace: target.namespace,
+        type: target.type,
+        associatedTags: target.associatedTags,
+        ports: target.ports,
+        agentId: target.agentId,
+      });
+      const leaf = await this.ca.issue({
+        csrPem: req.csr,
+        identity: { kind: 'pu', id: target.id, namespace: target.namespace },
+        tags: [...tags, `$hostname=${agent.hostname}`],
+        ttlSeconds: ns?.puCertificateTtlSeconds ?? 3600,
+      });
+      await this.recordIssued(em, leaf.serial, 'pu', agent, target.id, leaf.notAfter);
+      return { certificate: leaf.chainPem, notAfter: leaf.notAfter, puId: target.id, trustBundle: await this.ca.trustBundle() };
+    });
+  }
+
+  private async recordIssued(em: EntityManager, serial: string, kind: 'agent' | 'pu', agent: AgentEntity, puId: string | null, notAfter: Date) {
+    await em.getRepository(IssuedCertificateEntity).insert({
+      serial: normalizeSerial(serial),
+      kind,
+      agentId: agent.id,
+      puId,
+      namespace: agent.namespace,
+      notAfter,
+      revokedAt: null,
+    });
+  }
+
+  /** Connection bookkeeping from the replica holding the agent's socket. */
+  async markConnected(agentId: string, o: { version: string; capabilities: string[]; hostname: string }): Promise<void> {
+    await this.dataSource.getRepository(AgentEntity).update(agentId, { connected: true, lastSeenAt: new Date(), version: o.version, capabilities: o.capabilities });
+  }
+
+  async markSeen(agentId: string): Promise<void> {
+    await this.dataSource.getRepository(AgentEntity).update(agentId, { lastSeenAt: new Date() });
+  }
+
+  async markDisconnected(agentId: string): Promise<void> {
+    await this.dataSource.getRepository(AgentEntity).update(agentId, { connected: false });
+  }
+
+  async markDesired(agentId: string, revision: number, hash: string): Promise<void> {
+    await this.dataSource.getRepository(AgentEntity).update(agentId, { desiredRevision: String(revision), desiredHash: hash });
+  }
+
+  async markApplied(agentId: string, revision: number, hash: string, nack: string | null): Promise<void> {
+    await this.dataSource.getRepository(AgentEntity).update(
+      agentId,
+      nack === null ? { appliedRevision: String(revision), appliedHash: hash, lastNack: null, lastSeenAt: new Date() } : { lastNack: nack },
+    );
+  }
+}
+
+/** `hs:name=<name>` of a host service is derived from its name by Palisade itself, so an agent may always claim it. */
+function isDerivedTag(d: DeclaredPu, tag: string): boolean {
+  return d.type === 'HostService' && tag === `hs:name=${d.name}`;
+}
