@@ -61,9 +61,7 @@ export class NamespacedResourceService<E extends NamespacedEntity & ObjectLitera
 
   async list(caller: Caller, q: { namespace?: string; recursive?: boolean; name?: string }): Promise<V[]> {
     const ns = q.namespace ?? caller.principal.namespace;
-    if (!canSee(caller.principal, ns)) {
-      throw namespaceNotFound(ns);
-    }
+    await assertNamespaceVisible(this.dataSource.manager, caller, ns);
     const qb = this.dataSource.getRepository(this.spec.entity).createQueryBuilder('o');
     if (q.recursive) {
       const [w, p] = subtreeWhere('o', ns);

@@ -85,8 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError('PALISADE_ADMIN_TOKEN', 'must be 16-512 characters without whitespace');
   }
   const trustDomain = (get('PALISADE_TRUST_DOMAIN') ?? 'palisade.local').toLowerCase();
-  if (!DNS_NAME.test(trustDomain) || trustDomain.startsWith('*')) {
-    throw new ConfigError('PALISADE_TRUST_DOMAIN', `"${trustDomain}" is not a DNS-style name`);
+  // 47: the root CA's CommonName ("Palisade Root CA <trust domain>") must fit X.520's 64 characters.
+  if (!DNS_NAME.test(trustDomain) || trustDomain.startsWith('*') || trustDomain.length > 47) {
+    throw new ConfigError('PALISADE_TRUST_DOMAIN', `"${trustDomain}" is not a DNS-style name of at most 47 characters`);
   }
   const serverNames = (get('PALISADE_SERVER_NAMES') ?? '')
     .split(',')

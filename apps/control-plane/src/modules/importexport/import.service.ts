@@ -138,7 +138,10 @@ export class ImportService {
     if (doc.identities !== undefined && (!Array.isArray(doc.identities) || !doc.identities.every((i) => typeof i === 'string'))) {
       errors.push({ field: 'identities', code: 'isArray', message: 'identities must be a list of strings' });
     }
-    const data = doc.data ?? {};
+    const data = doc.data;
+    if (data === undefined) {
+      return fail('data', 'isDefined', 'data is required: { namespaces, processingunits, services, networkaccesspolicies }');
+    }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
       return fail('data', 'not_object', 'data must be an object');
     }

@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { canSee } from '../../auth/principal';
 import { ApiError, validationError } from '../../common/api-error';
 import { type Caller } from '../../common/request-context';
-import { namespaceNotFound, subtreeWhere, type UpsertResult, UUID } from '../../common/resource.service';
+import { assertNamespaceVisible, namespaceNotFound, subtreeWhere, type UpsertResult, UUID } from '../../common/resource.service';
 import { ChangeService } from '../../database/change.service';
 import { TransactionService } from '../../database/transaction.service';
 import { AuditService } from '../audit/audit.service';
@@ -62,9 +62,7 @@ export class NamespacesService {
   /** Children of `namespace` (default: the caller's), or with `recursive` every descendant. */
   async list(caller: Caller, q: { namespace?: string; recursive?: boolean; name?: string }): Promise<NamespaceView[]> {
     const ns = q.namespace ?? caller.principal.namespace;
-    if (!canSee(caller.principal, ns)) {
-      throw namespaceNotFound(ns);
-    }
+    await assertNamespaceVisible(this.dataSource.manager, caller, ns);
     const qb = this.dataSource.getRepository(NamespaceEntity).createQueryBuilder('o');
     if (q.recursive) {
       qb.where('o.name <> :self', { self: ns });
@@ -154,8 +152,12 @@ export class NamespacesService {
         await this.services.deleteSubtreeInTx(em, caller, row.name);
         await em.query('DELETE FROM api_tokens WHERE namespace = $1 OR starts_with(namespace, $2)', [row.name, `${row.name}/`]);
       }
-      const [w, p] = subtreeWhere('o', row.name);
-      const all = await em.getRepository(NamespaceEntity).createQueryBuilder('o').where(w, p).getMany();
+      // By `name` (the path), not `namespace` (the parent): the subtree includes the namespace itself.
+      const all = await em
+        .getRepository(NamespaceEntity)
+        .createQueryBuilder('o')
+        .where('(o.name = :self OR starts_with(o.name, :prefix))', { self: row.name, prefix: `${row.name}/` })
+        .getMany();
       // Deepest first, so no namespace ever has a missing parent.
       all.sort((a, b) => b.name.length - a.name.length);
       for (const ns of all) {
