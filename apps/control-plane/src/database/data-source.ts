@@ -64,12 +64,29 @@ export function pglitePoolOf(ds: DataSource): PGlitePool | null {
   return master instanceof PGlitePool ? master : null;
 }
 
+/** Advisory-lock key held while migrating. */
+export const MIGRATION_LOCK = 7_270_000;
+
 /** Initialises the DataSource and applies pending migrations (each in its own transaction). */
 export async function openDatabase(target: DatabaseTarget): Promise<DataSource> {
   const ds = await createDataSource(target);
   await ds.initialize();
   try {
-    await ds.runMigrations({ transaction: 'each' });
+    if (target.kind === 'postgres') {
+      // Replicas starting together would race to create the migrations table and apply the same
+      // migration; a session advisory lock makes them take turns (the second finds nothing to do).
+      // Not for PGlite: one process, and holding its only session here would block runMigrations.
+      const lock = ds.createQueryRunner();
+      await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      try {
+        await ds.runMigrations({ transaction: 'each' });
+      } finally {
+        await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+        await lock.release();
+      }
+    } else {
+      await ds.runMigrations({ transaction: 'each' });
+    }
   } catch (err) {
     await ds.destroy();
     throw err;
