@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { HttpStatus } from '@nestjs/common';
-import { DataSource, type EntityManager, type ObjectLiteral } from 'typeorm';
+import { type DataSource, type EntityManager, type ObjectLiteral } from 'typeorm';
 import { canSee } from '../auth/principal';
-import { type ChangeKind, ChangeService } from '../database/change.service';
-import { TransactionService } from '../database/transaction.service';
-import { AuditService } from '../modules/audit/audit.service';
+import { type ChangeKind, type ChangeService } from '../database/change.service';
+import { type TransactionService } from '../database/transaction.service';
+import { type AuditService } from '../modules/audit/audit.service';
 import { ApiError } from './api-error';
 import { type BaseObjectDto, type BaseView } from './base.dto';
 import { type NamespacedEntity } from './base.entity';

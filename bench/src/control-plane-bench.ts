@@ -1,0 +1,118 @@
+// Benchmark of the control plane: cold start (process start → "listening" logged, on a fresh data
+// directory and again on an existing one) and requests/s of a GET list with autocannon. The control
+// plane runs as its own process (dist/apps/control-plane/src/main.js) so autocannon does not share its
+// event loop. Prints figures; asserts nothing.
+//   node tools/build.mjs && node dist/bench/src/control-plane-bench.js
+//   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres ... (also measures on Postgres)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+// autocannon ships no types; this is the part of its API used here.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as (o: Record<string, unknown>) => Promise<{ requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }>;
+
+const MAIN = join(__dirname, '..', '..', 'apps', 'control-plane', 'src', 'main.js');
+const TOKEN = `bench-${randomBytes(16).toString('hex')}`;
+const SECONDS = Number(process.env.CP_BENCH_SECONDS ?? 10);
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  ms: number;
+}
+
+function start(dataDir: string, databaseUrl: string): Promise<Running> {
+  const t0 = process.hrtime.bigint();
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, PALISADE_DATA_DIR: dataDir, PALISADE_LISTEN: '127.0.0.1:0', PALISADE_ADMIN_TOKEN: TOKEN, DATABASE_URL: databaseUrl, PALISADE_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const m = /"url":"([^"]+)"/.exec(buf);
+      if (m) {
+        resolve({ child, url: m[1], ms: Number(process.hrtime.bigint() - t0) / 1e6 });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`control plane exited with ${code}`)));
+  });
+}
+
+function stop(r: Running): Promise<void> {
+  return new Promise((resolve) => {
+    r.child.removeAllListeners('exit');
+    r.child.on('exit', () => resolve());
+    r.child.kill('SIGTERM');
+  });
+}
+
+function call(url: string, ca: string, method: string, path: string, body?: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(`${url}${path}`, { method, ca, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function measure(label: string, databaseUrl: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-'));
+  try {
+    const cold = await start(dir, databaseUrl);
+    await stop(cold);
+    const warm = await start(dir, databaseUrl);
+    const ca = readFileSync(join(dir, 'ca.pem'), 'utf8');
+    await call(warm.url, ca, 'POST', '/v1/namespaces', { name: '/bench' });
+    for (let i = 0; i < 50; i++) {
+      await call(warm.url, ca, 'POST', '/v1/processingunits', { name: `pu-${i}`, namespace: '/bench', type: 'HostService', associatedTags: [`app=a${i % 5}`], ports: ['tcp/8106'] });
+    }
+    const u = new URL(warm.url);
+    const result = await autocannon({
+      url: `${warm.url}/v1/processingunits?namespace=/bench`,
+      connections: 10,
+      duration: SECONDS,
+      headers: { authorization: `Bearer ${TOKEN}` },
+      tlsOptions: { ca, servername: 'localhost' },
+      hostname: u.hostname,
+    });
+    await stop(warm);
+    console.log(`${label}: cold start (fresh data dir: initdb/migrations/CA) ${cold.ms.toFixed(0)} ms; start on existing data ${warm.ms.toFixed(0)} ms`);
+    console.log(`${label}: GET /v1/processingunits (50 objects, 10 connections, ${SECONDS}s): ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  await measure('pglite', '');
+  const server = process.env.BENCH_DATABASE_URL;
+  if (server) {
+    const name = `palisade_bench_${randomBytes(4).toString('hex')}`;
+    const admin = new Client({ connectionString: server });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    try {
+      const u = new URL(server);
+      u.pathname = `/${name}`;
+      await measure('postgres', u.toString());
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(e.message);
+  process.exit(1);
+});
