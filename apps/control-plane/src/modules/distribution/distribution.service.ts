@@ -37,6 +37,12 @@ interface Session {
   sentHash: string | null;
   lastMessageAt: number;
   lastSeenWrite: number;
+  /**
+   * The tail of this socket's message handling. Messages are handled one after another, in the order they
+   * arrived: an agent may send hello and, at once, a csr or a ping; handled concurrently, the second one would
+   * find the hello unfinished (closed as "hello first", or a csr before its units are registered).
+   */
+  inbox: Promise<void>;
 }
 
 /**
@@ -164,7 +170,7 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
     if (old) {
       old.ws.close(4409, 'replaced by a newer connection');
     }
-    const s: Session = { agentId, ws, serials, helloDone: false, sentHash: null, lastMessageAt: Date.now(), lastSeenWrite: 0 };
+    const s: Session = { agentId, ws, serials, helloDone: false, sentHash: null, lastMessageAt: Date.now(), lastSeenWrite: 0, inbox: Promise.resolve() };
     this.sessions.set(agentId, s);
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       s.lastMessageAt = Date.now();
@@ -179,9 +185,11 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
         ws.close(1008, 'malformed message');
         return;
       }
-      this.handle(s, m).catch((e: unknown) => {
-        this.log.error(JSON.stringify({ event: 'agent_message_failed', agentId, type: m.type, error: e instanceof Error ? e.message : String(e) }));
-      });
+      s.inbox = s.inbox
+        .then(() => this.handle(s, m))
+        .catch((e: unknown) => {
+          this.log.error(JSON.stringify({ event: 'agent_message_failed', agentId, type: m.type, error: e instanceof Error ? e.message : String(e) }));
+        });
     });
     ws.on('error', () => undefined);
     ws.on('close', () => {
