@@ -1,6 +1,7 @@
 import { policyMayDial, policyPus, prepare, compilePolicy, compileService } from './compile';
 import { parsePolicy } from './evaluate';
 import type { NetworkPolicyDef, PolicyState, ProcessingUnitDef, ServiceDef } from './model';
+import { appliesIn } from './namespace';
 import { serviceSelects } from './service';
 import { compareStrings } from './tags';
 
@@ -63,6 +64,12 @@ export function affectedAgents(state: PolicyState, change: Change): string[] {
           continue;
         }
         const s = compileService(raw);
+        // Every agent in the service's scope lists it (it intercepts the service even without an allowing policy).
+        for (const a of state.agents) {
+          if (appliesIn(s.namespace, s.propagate ?? false, a.namespace)) {
+            out.add(a.id);
+          }
+        }
         for (const u of pr.pus) {
           if (serviceSelects(s, u.tags)) {
             out.add(u.agentId);

@@ -29,7 +29,8 @@ describe('compile', () => {
     assert.deepEqual(a1.policies.map((p) => p.id), ['p1']); // as object, through the service's tags
     assert.deepEqual(a2.policies.map((p) => p.id), ['p1']); // as subject
     assert.deepEqual(a2.services.map((s) => s.id), ['web']); // a service its client may dial
-    assert.deepEqual([a3.pus, a3.policies, a3.services], [[], [], []]);
+    assert.deepEqual([a3.pus, a3.policies], [[], []]);
+    assert.deepEqual(a3.services.map((s) => s.id), ['web']); // every service in scope is intercepted (README, The compiler)
     assert.deepEqual(a1.defaults, { '/t': 'Reject' });
     assert.deepEqual(a3.trustBundle, ['PEM-A', 'PEM-B']);
     assert.deepEqual(a3.denyList, ['0aff']);
@@ -59,7 +60,7 @@ describe('affectedAgents', () => {
   });
   it('PU, service, namespace and global changes', () => {
     assert.deepEqual(affectedAgents(st, { kind: 'processingunit', before: st.processingUnits[0], after: { ...st.processingUnits[0], agentId: 'a3' } }), ['a1', 'a3']);
-    assert.deepEqual(affectedAgents(st, { kind: 'service', before: null, after: st.services[0] }), ['a1', 'a2']);
+    assert.deepEqual(affectedAgents(st, { kind: 'service', before: null, after: st.services[0] }), ['a1', 'a2', 'a3']);
     assert.deepEqual(affectedAgents(st, { kind: 'namespace', namespace: '/t' }), ['a1', 'a2']);
     assert.deepEqual(affectedAgents(st, { kind: 'global' }), ['a1', 'a2', 'a3']);
   });

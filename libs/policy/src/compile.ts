@@ -242,6 +242,19 @@ function assemble(pr: Prepared, onlyAgent?: string): Map<string, AgentAcc> {
   for (const pu of pr.pus) {
     acc.get(pu.agentId)?.pus.push(pu);
   }
+  // Every service visible in the agent's namespace: the agent listens for it (and intercepts it in transparent
+  // mode) even where no local PU may dial it, so such a flow is refused by a decision, counted and reported,
+  // instead of leaving the host unseen (README, "The compiler").
+  for (const a of pr.state.agents) {
+    const x = acc.get(a.id);
+    if (x) {
+      for (const s of pr.services) {
+        if (appliesIn(s.namespace, s.propagate ?? false, a.namespace)) {
+          x.services.add(s);
+        }
+      }
+    }
+  }
   // Services whose selectors pick a local PU: their tags become the object's (rule 7).
   for (const pu of pr.pus) {
     const a = acc.get(pu.agentId);
