@@ -2,7 +2,7 @@
 // Runs every compiled *.spec.js under dist/ with Node's own test runner and prints one closing line
 // "N passed, N failed" (plus skipped) totalled over all suites.
 //   node tools/test.mjs            unit, integration and database suites (everything but e2e/)
-//   node tools/test.mjs --e2e      only the end-to-end lab suites (e2e/, needs root on Linux)
+//   node tools/test.mjs --e2e      only the end-to-end lab suites (*.e2e.*.spec.js: root on Linux, network namespaces)
 //   node tools/test.mjs PATTERN    only spec files whose path contains PATTERN
 import { spawn } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
@@ -32,7 +32,7 @@ async function* walk(dir) {
 const files = [];
 for await (const f of walk(join(root, 'dist'))) {
   const rel = relative(join(root, 'dist'), f);
-  const isE2e = rel.startsWith('e2e/');
+  const isE2e = /\.e2e\./.test(rel);
   if (isE2e !== e2e) continue;
   if (patterns.length && !patterns.some((p) => rel.includes(p))) continue;
   files.push(f);

@@ -74,7 +74,7 @@ export class Agent {
       { name: config.host.name, type: 'Host' as const, associatedTags: config.host.tags, ports: [] },
     ];
     this.resolver = new ProcessResolver(config.processes, config.host.name);
-    this.redirector = config.mode === 'transparent' ? new Redirector(log) : null;
+    this.redirector = config.mode === 'transparent' ? new Redirector(log, config.agentGid) : null;
   }
 
   get ruleSet(): RuleSet | null {
@@ -327,8 +327,8 @@ export class Agent {
     return null;
   }
 
-  private async identify(sock: Socket): Promise<ClientIdentity | null> {
-    const name = await this.resolver.resolve(sock);
+  private identify(sock: Socket): ClientIdentity | null {
+    const name = this.resolver.resolve(sock);
     const puId = name ? this.puIdOf(name) : null;
     if (!name || !puId) {
       return null;

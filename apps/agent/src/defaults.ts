@@ -22,3 +22,5 @@ export const FLOW_BUFFER_MAX = 10_000;
 export const ENROLL_TIMEOUT_MS = 10_000;
 /** Default local listen address of the agent's Prometheus metrics. */
 export const METRICS_LISTEN = '127.0.0.1:9106';
+/** Transparent mode's default agent group (numeric: it need not exist in /etc/group). */
+export const DEFAULT_AGENT_GID = 61106;

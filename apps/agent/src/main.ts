@@ -84,6 +84,13 @@ program
     if (config.mode === 'transparent' && process.getuid?.() !== 0) {
       fail('transparent mode needs root (it installs REDIRECT rules); use mode: explicit otherwise', 2);
     }
+    if (config.mode === 'transparent' && process.getgid?.() !== config.agentGid) {
+      try {
+        process.setgid(config.agentGid);
+      } catch (e) {
+        fail(`cannot switch to group ${config.agentGid} (needed so the redirect rules exempt the agent's own connections): ${(e as Error).message}`, 2);
+      }
+    }
     const { Agent } = await import('./agent');
     const agent = new Agent(config, store, jsonLog);
     let stopping = false;

@@ -1,6 +1,6 @@
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { PolicyError, validateTags } from '@palisade/policy';
-import { METRICS_LISTEN } from '../defaults';
+import { DEFAULT_AGENT_GID, METRICS_LISTEN } from '../defaults';
 
 /** A protected host service: the application's port and the tags of its processing unit. */
 export interface HostServiceConfig {
@@ -40,6 +40,12 @@ export interface AgentConfig {
   graceSeconds: number;
   /** The control plane's URL; defaults to the one the enrollment token carried. */
   controlPlaneUrl: string | null;
+  /**
+   * Transparent mode: the group the agent runs under; the redirect rules exempt sockets of this group, so the
+   * agent's own connections are never redirected back to itself. The agent switches to it at start (as root), or
+   * is started under it (e.g. a container's `user: "0:61106"`).
+   */
+  agentGid: number;
 }
 
 /** A configuration error; `line` is 1-based, `field` the dotted path of the offending value. */
@@ -67,6 +73,7 @@ const KNOWN_TOP = [
   'metricsListen',
   'graceSeconds',
   'controlPlaneUrl',
+  'agentGid',
 ];
 
 /**
@@ -180,7 +187,12 @@ export function parseAgentConfig(text: string, file: string, stateDirFallback: s
   if (url && !/^https:\/\/\S+$/.test(url)) {
     err(['controlPlaneUrl'], 'expected an https:// URL');
   }
+  const gid = v.raw(['agentGid']) ?? DEFAULT_AGENT_GID;
+  if (!Number.isInteger(gid) || (gid as number) <= 0 || (gid as number) > 2 ** 31) {
+    err(['agentGid'], 'expected a numeric group id other than 0');
+  }
   return {
+    agentGid: gid as number,
     stateDir,
     mode,
     listenHost,
