@@ -23,6 +23,16 @@ const BODY_PARSER_CODES: Record<string, string> = {
   'parameters.too.many': 'body_malformed',
 };
 
+function bodyParserType(e: unknown): string | null {
+  for (const x of [e, (e as { cause?: unknown })?.cause]) {
+    const type = (x as { type?: unknown } | null)?.type;
+    if (typeof type === 'string' && type in BODY_PARSER_CODES) {
+      return type;
+    }
+  }
+  return null;
+}
+
 /** Postgres error classes that can only come from input we failed to refuse earlier: 4xx, not 500. */
 function fromDatabase(e: QueryFailedError): ApiError | null {
   const code = (e.driverError as { code?: string } | undefined)?.code ?? '';
@@ -83,8 +93,20 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (e instanceof QueryFailedError) {
       return fromDatabase(e) ?? new ApiError(HttpStatus.INTERNAL_SERVER_ERROR, 'internal', 'internal error');
     }
+    // Nest wraps body-parser failures in an HttpException whose cause or response still carries `type`.
+    const parserType = bodyParserType(e);
+    if (parserType) {
+      const status = parserType === 'entity.too.large' ? 413 : 400;
+      const code = BODY_PARSER_CODES[parserType] ?? 'bad_request';
+      return new ApiError(status, code, code === 'payload_too_large' ? 'the request body is too large' : 'the request body is not valid JSON');
+    }
     if (e instanceof HttpException) {
       const status = e.getStatus();
+      if (status === 400) {
+        // Nest turns body-parser's SyntaxError (bad JSON) and Express's URIError (bad %-encoding) into a bare
+        // BadRequestException; nothing else reaches here as a plain 400.
+        return new ApiError(400, 'body_malformed', 'the request body is not valid JSON, or the URL is not validly encoded');
+      }
       const code = status === 404 ? 'route_not_found' : status === 413 ? 'payload_too_large' : status < 500 ? 'bad_request' : 'internal';
       return new ApiError(status, code, status < 500 ? e.message : 'internal error');
     }

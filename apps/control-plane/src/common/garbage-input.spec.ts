@@ -72,6 +72,13 @@ describe('no input of any shape yields a 5xx', () => {
     }
   });
 
+  it('malformed JSON is 400 body_malformed, an oversized body 413 payload_too_large', async () => {
+    const bad = await t.call('POST', '/v1/namespaces', { body: '{"a":', contentType: 'application/json' });
+    assert.deepEqual([bad.status, bad.body.code], [400, 'body_malformed'], bad.text);
+    const big = await t.call('POST', '/v1/import', { body: `"${'x'.repeat(6 * 1024 * 1024)}"`, contentType: 'application/json' });
+    assert.deepEqual([big.status, big.body.code], [413, 'payload_too_large'], big.text.slice(0, 200));
+  });
+
   it('garbage ids and query strings on reads and deletes: 4xx', async () => {
     const queries = ['?namespace=x', '?namespace=/g&recursive=maybe', '?namespace[]=/g', '?namespace=/g&namespace=/h', '?limit=-1', '?limit=abc', `?name=${'z'.repeat(5000)}`, '?format=xml', '?before=1e99'];
     for (const path of GETS) {
