@@ -131,7 +131,7 @@ export class LabScenario {
       input,
       timeoutMs: 15_000,
     });
-    const m = /^(\d+) (.*)$/s.exec(r.stdout.trim());
+    const m = /^(\d+)(?: (.*))?$/s.exec(r.stdout.trim());
     if (!m) {
       throw new Error(`api-call printed nothing useful: ${r.stdout} ${r.stderr}`);
     }

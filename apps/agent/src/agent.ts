@@ -526,7 +526,8 @@ export class Agent {
       action: allowed ? 'Allow' : 'Reject',
       policyId: r.policyId,
       policyName: r.policyName,
-      reason: r.refusal ?? r.reason,
+      // A policy refusal reports the decision's own reason (default, policy, fallback); any other refusal its code.
+      reason: r.refusal && r.refusal !== 'policy_reject' ? r.refusal : r.reason || r.refusal || 'policy',
       bytesIn: r.bytesUp,
       bytesOut: r.bytesDown,
       durationMs: r.durationMs,

@@ -66,6 +66,12 @@ export class OutboundListener {
   private readonly server: Server;
   private readonly contexts = new Map<string, SecureContext>();
   private readonly sessions = new SessionCache();
+  /**
+   * The verified server certificate each cached session was established with. A resumed TLS 1.3 session shows
+   * the client no certificate (Node's getPeerCertificate() is empty), but resumption proves the server holds the
+   * PSK of that earlier, fully verified session — so it is the same server, and its certificate is this one.
+   */
+  private readonly sessionCerts = new WeakMap<Buffer, PeerCertificate>();
 
   constructor(private readonly opts: OutboundListenerOptions) {
     this.flows = opts.flows ?? new FlowTable();
@@ -166,13 +172,15 @@ export class OutboundListener {
   private dial(local: Socket, identity: ClientIdentity, ctx: SecureContext, info: FlowInfo): void {
     const { host, port } = this.opts.upstream;
     const key = `${identity.puId}|${host}:${port}`;
+    const offered = this.sessions.get(key);
+    let peerCert: PeerCertificate | undefined;
     const up: TLSSocket = tlsConnect({
       host,
       port,
       localAddress: this.opts.localAddress,
       secureContext: ctx,
       minVersion: TLS_MIN_VERSION,
-      session: this.sessions.get(key),
+      session: offered,
       // The server is named by its certificate's SPIFFE URI and checked by verifyServer, not by the
       // load balancer's host name (which the certificate does not and should not carry).
       checkServerIdentity: () => undefined,
@@ -195,7 +203,16 @@ export class OutboundListener {
     };
     let tcpConnected = false;
     up.once('connect', () => (tcpConnected = true));
-    up.on('session', (session: Buffer) => this.sessions.set(key, session));
+    let early: Buffer | null = null;
+    up.on('session', (session: Buffer) => {
+      // A ticket is kept only with the verified certificate of its server (one that arrives first waits for it).
+      if (peerCert) {
+        this.sessions.set(key, session);
+        this.sessionCerts.set(session, peerCert);
+      } else {
+        early = session;
+      }
+    });
     up.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? '';
       fail(CHAIN_ERRORS.has(code) ? 'server_certificate_untrusted' : tcpConnected ? 'tls_handshake_failed' : 'upstream_unreachable');
@@ -206,7 +223,12 @@ export class OutboundListener {
       if (settled) {
         return;
       }
-      const cert = up.getPeerCertificate(false);
+      const resumed = up.isSessionReused();
+      const cert = resumed && offered ? this.sessionCerts.get(offered) : up.getPeerCertificate(true);
+      if (!cert || !cert.raw) {
+        fail('server_certificate_untrusted');
+        return;
+      }
       let verdict: FlowDecision;
       try {
         verdict = this.opts.verifyServer(cert, identity);
@@ -219,6 +241,11 @@ export class OutboundListener {
       if (!up.authorized || !verdict.allow) {
         fail(up.authorized ? 'server_identity_rejected' : 'server_certificate_untrusted');
         return;
+      }
+      peerCert = cert;
+      if (early) {
+        this.sessions.set(key, early);
+        this.sessionCerts.set(early, cert);
       }
       settled = true;
       clearTimeout(timer);
