@@ -195,7 +195,8 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
     ws.on('close', () => {
       if (this.sessions.get(agentId) === s) {
         this.sessions.delete(agentId);
-        this.agents.markDisconnected(agentId).catch(() => undefined);
+        // After the messages already taken: a hello still being handled would otherwise mark it connected again.
+        s.inbox = s.inbox.then(() => this.agents.markDisconnected(agentId)).catch(() => undefined);
       }
     });
   }
