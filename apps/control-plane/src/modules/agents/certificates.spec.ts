@@ -13,7 +13,9 @@ import { type AgentCredential, AgentSocket, dial, enrollAgent, helloFor, HOST_SE
 import { AgentsService } from './agents.service';
 
 const pems = (chain: string) => chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
-const serialOf = (chain: string) => normalizeSerial(readCertificate(pems(chain)[0]).serial);
+/** The n-th certificate of a chain PEM (0 = the leaf); fails the test when the chain is shorter. */
+const nth = (chain: string, n: number): string => pems(chain)[n] ?? assert.fail(`chain has no certificate ${n}`);
+const serialOf = (chain: string) => normalizeSerial(readCertificate(nth(chain, 0)).serial);
 
 /** The tags the seed's service selects, plus one the token grants (app=server) and one it does not (evil=1). */
 const DECLARED = { ...HOST_SERVICE, associatedTags: ['app=server', 'hs:name=tcp:8106', 'evil=1'] };
@@ -50,7 +52,7 @@ for (const backend of backends()) {
     };
     /** `openssl verify -CAfile <root> -untrusted <issuing> <leaf>` on a chain PEM (leaf, issuing). */
     const opensslVerify = (chain: string, rootPem: string, name: string) => {
-      const [leaf, issuing] = pems(chain);
+      const [leaf, issuing] = [nth(chain, 0), nth(chain, 1)];
       writeFileSync(join(dir, `${name}.pem`), leaf);
       writeFileSync(join(dir, `${name}-issuing.pem`), issuing);
       writeFileSync(join(dir, 'root.pem'), rootPem);
@@ -86,7 +88,7 @@ for (const backend of backends()) {
         assert.ok(v.tags.includes(tag), `${tag} in ${v.tags.join(' ')}`);
       }
       assert.ok(!v.tags.includes('evil=1'), 'a tag the enrollment token did not grant is dropped');
-      const info = readCertificate(pems(c.certificate)[0]);
+      const info = readCertificate(nth(c.certificate, 0));
       assert.equal(Math.round((info.notAfter.getTime() - info.notBefore.getTime()) / 1000), 3600 + 30, 'the namespace default (1 h) plus the 30 s backdate');
       assert.equal(c.notAfter, info.notAfter.toISOString());
       // Real X.509: OpenSSL verifies it and prints the SAN and every tag.
@@ -107,7 +109,7 @@ for (const backend of backends()) {
       const s = await enrollAgent(t, { namespace: '/short', hostname: 'short' });
       const ss = await AgentSocket.open(t, s, helloFor(s.agentId, { pus: [{ ...HOST_SERVICE }] }));
       const c = await issue(ss, 'pu', 'tcp:8106');
-      const info = readCertificate(pems(c.certificate)[0]);
+      const info = readCertificate(nth(c.certificate, 0));
       assert.equal(Math.round((info.notAfter.getTime() - info.notBefore.getTime()) / 1000), 300 + 30);
       ss.close();
     });
@@ -129,7 +131,7 @@ for (const backend of backends()) {
       const v = await verifyChain({ chainPem: c.certificate, trustBundle: c.trustBundle });
       assert.deepEqual(v.identity, { trustDomain: v.identity.trustDomain, namespace: NS, kind: 'agent', id: a.agentId });
       assert.ok(v.tags.includes('$identity=agent'));
-      const info = readCertificate(pems(c.certificate)[0]);
+      const info = readCertificate(nth(c.certificate, 0));
       assert.equal(Math.round((info.notAfter.getTime() - info.notBefore.getTime()) / 1000), 86_400 + 30);
       // The renewed certificate opens the channel too.
       const again = await AgentSocket.open(t, { ...a, keyPem: c.keyPem, certPem: c.certificate });
@@ -154,7 +156,7 @@ for (const backend of backends()) {
       const rs = await observer.ruleSet((r) => r.trustBundle.length === 3);
       assert.deepEqual([...rs.trustBundle].sort(), [...bundle].sort());
       const afterRot = await issue(sa, 'pu', 'tcp:8106');
-      assert.notEqual(readCertificate(pems(afterRot.certificate)[1]).serial, readCertificate(pems(before.certificate)[1]).serial, 'signed by the new issuing CA');
+      assert.notEqual(readCertificate(nth(afterRot.certificate, 1)).serial, readCertificate(nth(before.certificate, 1)).serial, 'signed by the new issuing CA');
       for (const [name, c] of [['old', before], ['new', afterRot]] as const) {
         await verifyChain({ chainPem: c.certificate, trustBundle: bundle });
         const r = opensslVerify(c.certificate, bundle[0], name);
