@@ -1,6 +1,7 @@
 // The seed scenario on the network-namespace lab: control plane in `cp` (on the machine's Postgres), HAProxy in
 // `lb`, an unmodified echo server + agent (transparent) in `server`, an unmodified client + agent (transparent) in
 // `client`, and `rogue` with no agent. The lab specs drive it; everything is torn down by lab.destroy().
+/* eslint-disable @typescript-eslint/no-explicit-any -- API answers are untyped JSON here; the specs assert their shape */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

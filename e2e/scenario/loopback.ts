@@ -2,6 +2,7 @@
 // database, a server agent and two client agents in explicit mode, an unmodified echo server and line client, and
 // HAProxy (`mode tcp`) — or a plain TCP forwarder when HAProxy is not installed — standing in for the load
 // balancer. Used by `npm start` (the demo), the loopback integration tests and the benchmark.
+/* eslint-disable @typescript-eslint/no-explicit-any -- API answers are untyped JSON here; the specs assert their shape */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';

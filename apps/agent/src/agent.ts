@@ -7,7 +7,7 @@ import { decide, type RuleSet, type ServiceDef } from '@palisade/policy';
 import type { DeclaredPu, ServerMessage } from '@palisade/protocol';
 import { AGENT_VERSION, CSR_TIMEOUT_MS, FLOW_REPORT_INTERVAL_MS, RENEW_AT_FRACTION, RENEW_JITTER_FRACTION } from './defaults';
 import type { AgentConfig } from './config/config';
-import { StateStore, type PuCredential } from './certs/state-store';
+import { type StateStore, type PuCredential } from './certs/state-store';
 import { ControlChannel } from './control-channel/channel';
 import { FlowAggregator } from './flows/reporter';
 import { AgentMetrics } from './metrics/metrics';

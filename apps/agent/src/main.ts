@@ -86,7 +86,7 @@ program
     }
     if (config.mode === 'transparent' && process.getgid?.() !== config.agentGid) {
       try {
-        process.setgid(config.agentGid);
+        process.setgid!(config.agentGid);
       } catch (e) {
         fail(`cannot switch to group ${config.agentGid} (needed so the redirect rules exempt the agent's own connections): ${(e as Error).message}`, 2);
       }

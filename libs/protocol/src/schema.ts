@@ -62,7 +62,13 @@ export const optional =
 export const any: Check<unknown> = (v) => v;
 
 type Shape = Record<string, Check<unknown>>;
-type Out<S extends Shape> = { [K in keyof S]: ReturnType<S[K]> };
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** Fields whose check may yield undefined (`optional`) are optional properties; all others are required. */
+type Out<S extends Shape> = Simplify<
+  { [K in keyof S as undefined extends ReturnType<S[K]> ? never : K]: ReturnType<S[K]> } & {
+    [K in keyof S as undefined extends ReturnType<S[K]> ? K : never]?: Exclude<ReturnType<S[K]>, undefined>;
+  }
+>;
 
 /** An object with exactly these fields (unknown fields are refused, so a typo never passes silently). */
 export const obj =

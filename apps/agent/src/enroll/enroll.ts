@@ -53,7 +53,7 @@ const hex = (fp: string) => fp.replace(/:/g, '').toLowerCase();
  */
 async function fetchPinnedRoot(url: URL, expectedFingerprint: string): Promise<string> {
   const port = Number(url.port || 443);
-  const socket: TLSSocket = await new Promise((resolve, reject) => {
+  const socket: TLSSocket = await new Promise<TLSSocket>((resolve, reject) => {
     const s = connect({
       host: url.hostname,
       port,

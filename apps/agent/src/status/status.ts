@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readCertificate } from '@palisade/pki';
 import type { StateStore } from '../certs/state-store';
+import type { Agent } from '../agent';
+
+type Snapshot = ReturnType<Agent['snapshot']>;
 
 /** How long a status file may be old before the agent is reported as not running. */
 const STALE_MS = 10_000;
@@ -33,7 +36,7 @@ export function renderStatus(store: StateStore, format: 'text' | 'json'): string
   }
   const e = store.enrollment();
   const cert = readCertificate(readFileSync(store.paths.cert, 'utf8'));
-  const s = existsSync(store.paths.status) ? (JSON.parse(readFileSync(store.paths.status, 'utf8')) as Record<string, any>) : null;
+  const s = existsSync(store.paths.status) ? (JSON.parse(readFileSync(store.paths.status, 'utf8')) as Snapshot) : null;
   const running = s !== null && now - Date.parse(s.at) < STALE_MS;
   if (format === 'json') {
     return JSON.stringify({ enrolled: true, enrollment: e, agentCertificate: { serial: cert.serial, notAfter: cert.notAfter.toISOString() }, running, status: s }, null, 2) + '\n';

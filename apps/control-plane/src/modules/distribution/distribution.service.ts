@@ -17,7 +17,6 @@ import {
 } from '@palisade/protocol';
 import { ApiError } from '../../common/api-error';
 import { ChangeService, type ChangeEvent } from '../../database/change.service';
-import { CaService } from '../ca/ca.service';
 import { AgentsService } from '../agents/agents.service';
 import { FlowReportsService } from '../flowreports/flowreports.service';
 import { StateSource } from './state-source';
@@ -74,7 +73,6 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
     private readonly adapterHost: HttpAdapterHost,
     private readonly changes: ChangeService,
     private readonly state: StateSource,
-    private readonly ca: CaService,
     private readonly agents: AgentsService,
     private readonly flows: FlowReportsService,
   ) {}
