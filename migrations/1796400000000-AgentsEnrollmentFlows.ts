@@ -51,11 +51,15 @@ export class AgentsEnrollmentFlows1796400000000 implements MigrationInterface {
       CONSTRAINT ck_issued_certificates_kind CHECK (kind IN ('agent', 'pu')))`);
     await q.query(`CREATE INDEX ix_issued_certificates_agent ON issued_certificates (agent_id)`);
     await q.query(`CREATE INDEX ix_issued_certificates_pu ON issued_certificates (pu_id)`);
-    // A revoked processing unit is never issued a certificate again (its row may be re-declared by its agent).
+    // A revoked processing unit is never issued a certificate again — by id, and by (agent, name), so an agent
+    // cannot shed a revoked unit from one hello and re-declare it under a fresh id in the next.
     await q.query(`CREATE TABLE pu_revocations (
       pu_id uuid NOT NULL,
+      agent_id uuid NULL,
+      pu_name text NULL,
       revoked_at timestamptz NOT NULL DEFAULT now(),
       CONSTRAINT pk_pu_revocations PRIMARY KEY (pu_id))`);
+    await q.query(`CREATE INDEX ix_pu_revocations_agent_name ON pu_revocations (agent_id, pu_name)`);
     await q.query(`CREATE TABLE flow_reports (
       id bigserial NOT NULL,
       agent_id uuid NOT NULL,
@@ -79,6 +83,7 @@ export class AgentsEnrollmentFlows1796400000000 implements MigrationInterface {
       duration_ms bigint NOT NULL,
       first_seen timestamptz NOT NULL,
       last_seen timestamptz NOT NULL,
+      observed boolean NOT NULL DEFAULT false,
       CONSTRAINT pk_flow_reports PRIMARY KEY (id))`);
     await q.query(`CREATE INDEX ix_flow_reports_ns_time ON flow_reports (namespace, last_seen)`);
   }

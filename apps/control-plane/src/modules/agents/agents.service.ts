@@ -130,8 +130,8 @@ export class AgentsService {
       }
       const res = await em.getRepository(IssuedCertificateEntity).update({ puId, revokedAt: IsNull() }, { revokedAt: new Date() });
       await em.query(
-        `INSERT INTO pu_revocations (pu_id, revoked_at) VALUES ($1, now()) ON CONFLICT (pu_id) DO NOTHING`,
-        [puId],
+        `INSERT INTO pu_revocations (pu_id, agent_id, pu_name, revoked_at) VALUES ($1, $2, $3, now()) ON CONFLICT (pu_id) DO NOTHING`,
+        [puId, pu.agentId, pu.name],
       );
       await this.changes.record(em, { kind: 'processingunit', namespace: pu.namespace, objectId: puId });
       await this.audit.record(em, caller, { action: 'update', kind: 'processingunit-revocation', namespace: pu.namespace, objectId: puId, objectName: pu.name });
@@ -234,7 +234,11 @@ export class AgentsService {
       if (!target) {
         throw new ApiError(HttpStatus.NOT_FOUND, 'processingunit_not_found', `this agent has no processing unit ${req.puName}`);
       }
-      const revoked = (await em.query(`SELECT 1 FROM pu_revocations WHERE pu_id = $1`, [target.id])) as unknown[];
+      const revoked = (await em.query(`SELECT 1 FROM pu_revocations WHERE pu_id = $1 OR (agent_id = $2 AND pu_name = $3)`, [
+        target.id,
+        agent.id,
+        target.name,
+      ])) as unknown[];
       if (revoked.length) {
         throw new ApiError(HttpStatus.FORBIDDEN, 'processingunit_revoked', 'this processing unit is revoked');
       }

@@ -70,4 +70,8 @@ export class FlowReportEntity {
 
   @Column({ name: 'last_seen', type: 'timestamptz' })
   lastSeen!: Date;
+
+  /** An audit-only verdict: recorded by an observation-mode policy, not enforced. */
+  @Column({ type: 'boolean', default: false })
+  observed!: boolean;
 }

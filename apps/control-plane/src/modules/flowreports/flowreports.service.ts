@@ -59,6 +59,7 @@ export class FlowReportsService {
         durationMs: String(r.durationMs),
         firstSeen: new Date(r.firstSeen),
         lastSeen: new Date(r.lastSeen),
+        observed: r.observed ?? false,
       })),
     );
   }
@@ -112,6 +113,7 @@ export class FlowReportsService {
         durationMs: Number(r.durationMs),
         firstSeen: r.firstSeen.toISOString(),
         lastSeen: r.lastSeen.toISOString(),
+        observed: r.observed,
       }));
   }
 }
