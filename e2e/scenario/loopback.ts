@@ -29,6 +29,8 @@ export interface LoopbackOptions {
   cpPort?: number;
   /** Force the built-in forwarder even where HAProxy is installed. */
   forwarderOnly?: boolean;
+  /** No load balancer: the service is dialled straight at the server agent (the benchmark's agent pair). */
+  direct?: boolean;
   step?: (line: string) => void;
 }
 
@@ -227,7 +229,7 @@ export class LoopbackScenario {
     const svc = doc.getIn(['data', 'services', 0]) as { set(k: string, v: unknown): void };
     svc.set('IPs', ['127.0.0.1']);
     svc.set('hosts', ['localhost']);
-    svc.set('exposedPort', this.ports.lb);
+    svc.set('exposedPort', this.o.direct ? this.ports.serverTls : this.ports.lb);
     return doc.toString();
   }
 
@@ -248,6 +250,10 @@ export class LoopbackScenario {
   }
 
   private async startLoadBalancer(): Promise<void> {
+    if (this.o.direct) {
+      this.step('no load balancer: the client agent dials the server agent directly');
+      return;
+    }
     const haproxy = this.o.forwarderOnly ? null : haproxyPath();
     const backend = { host: '127.0.0.1', port: this.ports.serverTls };
     if (haproxy) {
