@@ -22,6 +22,8 @@ export const SERVICE_NAME = 'service_mylbtest3_7106_to_8106';
 export interface LoopbackOptions {
   /** Everything the scenario keeps (control-plane data, agents' state) lives below this directory. */
   dataDir: string;
+  /** The control plane's own data directory (default `<dataDir>/control-plane`). */
+  cpDataDir?: string;
   /** A Postgres URL; unset → the control plane's embedded PGlite in the data directory. */
   databaseUrl?: string;
   /** Fixed ports (the demo prefers the seed's own 7106/8106 when free); 0 or unset → any free port. */
@@ -86,7 +88,7 @@ export class LoopbackScenario {
   }
 
   get cpDir(): string {
-    return join(this.o.dataDir, 'control-plane');
+    return this.o.cpDataDir ?? join(this.o.dataDir, 'control-plane');
   }
 
   get caFile(): string {
@@ -95,6 +97,12 @@ export class LoopbackScenario {
 
   get cpUrl(): string {
     return `https://127.0.0.1:${this.ports.cp}`;
+  }
+
+  /** Where a process's output goes: `<dataDir>/logs/<name>.log`. */
+  logFile(name: string): string {
+    mkdirSync(join(this.o.dataDir, 'logs'), { recursive: true });
+    return join(this.o.dataDir, 'logs', `${name}.log`);
   }
 
   stateDir(agent: string): string {
@@ -153,10 +161,10 @@ export class LoopbackScenario {
     } else {
       delete process.env.DATABASE_URL;
     }
-    this.cp = new Proc('control-plane', [process.execPath, join(DIST, 'apps/control-plane/src/main.js')], env);
+    this.cp = new Proc('control-plane', [process.execPath, join(DIST, 'apps/control-plane/src/main.js')], env, this.logFile('control-plane'));
     this.procs.push(this.cp);
     await this.waitForHealth();
-    this.adminToken = readFileSync(join(this.cpDir, 'admin-token'), 'utf8').trim();
+    this.adminToken = process.env.PALISADE_ADMIN_TOKEN ?? readFileSync(join(this.cpDir, 'admin-token'), 'utf8').trim();
     this.step(`control plane listening on ${this.cpUrl} (${this.o.databaseUrl ? 'Postgres' : 'embedded PGlite in ' + this.cpDir})`);
   }
 
@@ -331,7 +339,7 @@ export class LoopbackScenario {
   private async startAgent(name: string, body: string[]): Promise<void> {
     const file = join(this.o.dataDir, 'agents', `${name}.yaml`);
     writeFileSync(file, [`stateDir: ${this.stateDir(name)}`, 'mode: explicit', 'metricsListen: null', ...body, ''].join('\n'));
-    const p = new Proc(`agent-${name}`, [process.execPath, join(DIST, 'apps/agent/src/main.js'), 'run', '-c', file]);
+    const p = new Proc(`agent-${name}`, [process.execPath, join(DIST, 'apps/agent/src/main.js'), 'run', '-c', file], {}, this.logFile(`agent-${name}`));
     this.procs.push(p);
     this.agents.set(name, p);
   }

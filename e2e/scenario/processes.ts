@@ -1,5 +1,6 @@
 // Child processes of the loopback scenario: started with their output captured, stopped as a group.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
 
 export class Proc {
   stdout = '';
@@ -11,10 +12,22 @@ export class Proc {
     readonly name: string,
     argv: string[],
     env: NodeJS.ProcessEnv = {},
+    /** Also append everything the process prints to this file (the demo keeps one log per process). */
+    logFile?: string,
   ) {
     this.child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString('utf8')));
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString('utf8')));
+    const log: WriteStream | null = logFile ? createWriteStream(logFile, { flags: 'a' }) : null;
+    // Keep only the tail in memory: a long-running demo must not grow without bound.
+    const keep = (s: string) => (s.length > 1_000_000 ? s.slice(-500_000) : s);
+    this.child.stdout!.on('data', (d: Buffer) => {
+      this.stdout = keep(this.stdout + d.toString('utf8'));
+      log?.write(d);
+    });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.stderr = keep(this.stderr + d.toString('utf8'));
+      log?.write(d);
+    });
+    this.child.on('exit', () => log?.end());
     this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
   }
 

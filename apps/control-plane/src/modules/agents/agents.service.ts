@@ -149,7 +149,9 @@ export class AgentsService {
     return this.tx.run(async (em) => {
       const repo = em.getRepository(ProcessingUnitEntity);
       const existing = await repo.find({ where: { agentId: agent.id } });
-      const byName = new Map(existing.map((p) => [p.name, p]));
+      // A unit renamed on a clash (`<name>@<agent>-<id8>`) is still the unit the agent declares as `<name>`.
+      const suffix = `@${agent.name}-${agent.id.slice(0, 8)}`;
+      const byName = new Map(existing.map((p) => [p.name.endsWith(suffix) ? p.name.slice(0, -suffix.length) : p.name, p]));
       const allowed = new Set(agent.allowedTags);
       const out = new Map<string, string>();
       for (const d of declared) {
@@ -175,7 +177,7 @@ export class AgentsService {
           id,
           namespace: agent.namespace,
           // Names are unique per namespace; a unit of the same name on another host gets the host appended.
-          name: clash ? `${d.name}@${agent.name}-${agent.id.slice(0, 8)}` : d.name,
+          name: clash ? `${d.name}${suffix}` : d.name,
           description: `declared by agent ${agent.name}`,
           type: d.type,
           associatedTags: tags,

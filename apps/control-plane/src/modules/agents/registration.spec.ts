@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { DeclaredPu } from '@palisade/protocol';
+import { type TestApp, startTestApp } from '../../testing/test-app';
+import { backends } from '../../testing/test-backends';
+import { AgentSocket, enrollAgent, helloFor, importSeeds, NS } from './agents.testkit';
+
+const HOST: DeclaredPu = { name: 'host', type: 'Host', associatedTags: [], ports: [] };
+
+for (const backend of backends()) {
+  describe(`processing units declared in hello (${backend.name})`, () => {
+    let t: TestApp;
+    before(async () => {
+      t = await startTestApp(backend);
+      await importSeeds(t);
+    });
+    after(async () => t?.stop());
+
+    it('keeps a unit renamed on a name clash across reconnects, so a second agent with the same unit name still connects', async () => {
+      const a = await enrollAgent(t, { hostname: 'a' });
+      const b = await enrollAgent(t, { hostname: 'b' });
+      const sa = await AgentSocket.open(t, a, helloFor(a.agentId, { pus: [HOST] }));
+      await sa.ruleSet();
+      for (let round = 0; round < 2; round++) {
+        const sb = await AgentSocket.open(t, b, helloFor(b.agentId, { pus: [HOST] }));
+        const rs = await sb.ruleSet();
+        assert.equal(rs.pus.length, 1);
+        assert.equal(rs.pus[0].name, `host@b-${b.agentId.slice(0, 8)}`);
+        sb.close();
+      }
+      const list = await t.call('GET', `/v1/processingunits?namespace=${NS}`);
+      assert.deepEqual((list.body as { name: string }[]).map((p) => p.name).sort(), ['host', `host@b-${b.agentId.slice(0, 8)}`]);
+      sa.close();
+    });
+  });
+}
