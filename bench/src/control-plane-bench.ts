@@ -17,16 +17,17 @@ import { Client } from 'pg';
 const autocannon = require('autocannon') as (o: Record<string, unknown>) => Promise<{ requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }>;
 
 const MAIN = join(__dirname, '..', '..', 'apps', 'control-plane', 'src', 'main.js');
-const TOKEN = `bench-${randomBytes(16).toString('hex')}`;
+export const TOKEN = `bench-${randomBytes(16).toString('hex')}`;
 const SECONDS = Number(process.env.CP_BENCH_SECONDS ?? 10);
 
-interface Running {
+export interface Running {
   child: ChildProcess;
   url: string;
   ms: number;
 }
 
-function start(dataDir: string, databaseUrl: string): Promise<Running> {
+/** Starts the control-plane process; resolves when it logs its URL, with the time that took. */
+export function start(dataDir: string, databaseUrl: string): Promise<Running> {
   const t0 = process.hrtime.bigint();
   const child = spawn(process.execPath, [MAIN], {
     env: { ...process.env, PALISADE_DATA_DIR: dataDir, PALISADE_LISTEN: '127.0.0.1:0', PALISADE_ADMIN_TOKEN: TOKEN, DATABASE_URL: databaseUrl, PALISADE_LOG_LEVEL: 'info' },
@@ -45,7 +46,8 @@ function start(dataDir: string, databaseUrl: string): Promise<Running> {
   });
 }
 
-function stop(r: Running): Promise<void> {
+/** SIGTERM, resolved on exit. */
+export function stop(r: Running): Promise<void> {
   return new Promise((resolve) => {
     r.child.removeAllListeners('exit');
     r.child.on('exit', () => resolve());
@@ -65,7 +67,19 @@ function call(url: string, ca: string, method: string, path: string, body?: unkn
   });
 }
 
-async function measure(label: string, databaseUrl: string): Promise<void> {
+export interface ControlPlaneBasics {
+  coldStartMs: number;
+  warmStartMs: number;
+  getListRps: number;
+  getListP99Ms: number;
+  non2xx: number;
+}
+
+/**
+ * Cold start (fresh data directory: initdb, migrations, CA) and restart times of the control-plane process, then
+ * GET /v1/processingunits (50 objects) requests/s with autocannon, 10 connections for `seconds`.
+ */
+export async function measure(label: string, databaseUrl: string, seconds = SECONDS): Promise<ControlPlaneBasics> {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-'));
   try {
     const cold = await start(dir, databaseUrl);
@@ -80,14 +94,15 @@ async function measure(label: string, databaseUrl: string): Promise<void> {
     const result = await autocannon({
       url: `${warm.url}/v1/processingunits?namespace=/bench`,
       connections: 10,
-      duration: SECONDS,
+      duration: seconds,
       headers: { authorization: `Bearer ${TOKEN}` },
       tlsOptions: { ca, servername: 'localhost' },
       hostname: u.hostname,
     });
     await stop(warm);
     console.log(`${label}: cold start (fresh data dir: initdb/migrations/CA) ${cold.ms.toFixed(0)} ms; start on existing data ${warm.ms.toFixed(0)} ms`);
-    console.log(`${label}: GET /v1/processingunits (50 objects, 10 connections, ${SECONDS}s): ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
+    console.log(`${label}: GET /v1/processingunits (50 objects, 10 connections, ${seconds}s): ${result.requests.average.toFixed(0)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
+    return { coldStartMs: cold.ms, warmStartMs: warm.ms, getListRps: result.requests.average, getListP99Ms: result.latency.p99, non2xx: result.non2xx };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -112,7 +127,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: Error) => {
-  console.error(e.message);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e: Error) => {
+    console.error(e.message);
+    process.exit(1);
+  });
+}

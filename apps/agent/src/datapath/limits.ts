@@ -52,6 +52,12 @@ export const TICKET_KEY_ROTATION_MS = 300_000;
 export const CLIENT_SESSION_CACHE_MAX = 1_024;
 export const CLIENT_SESSION_MAX_AGE_MS = 240_000;
 
+/**
+ * Whether the client side offers cached TLS sessions. On except for measurement: the benchmark (issue 7)
+ * restarts a client agent with PALISADE_TLS_RESUMPTION=off to measure full handshakes per connection.
+ */
+export const CLIENT_TLS_RESUMPTION = process.env.PALISADE_TLS_RESUMPTION !== 'off';
+
 /** /proc socket-owner lookups: how long an inode → pid answer is trusted, and how many are kept. */
 export const SOCKET_OWNER_CACHE_TTL_MS = 2_000;
 export const SOCKET_OWNER_CACHE_MAX = 4_096;

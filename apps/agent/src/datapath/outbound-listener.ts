@@ -7,7 +7,7 @@
 // the upstream is verified: a refused flow never had a byte leave the host.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
-import { CONNECT_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, SOCKET_HIGH_WATER_MARK, TLS_MIN_VERSION } from './limits';
+import { CLIENT_TLS_RESUMPTION, CONNECT_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, SOCKET_HIGH_WATER_MARK, TLS_MIN_VERSION } from './limits';
 import { SessionCache } from './session-cache';
 import { buildClientContext } from './tls-contexts';
 import { FlowTable } from './tunnel';
@@ -172,7 +172,7 @@ export class OutboundListener {
   private dial(local: Socket, identity: ClientIdentity, ctx: SecureContext, info: FlowInfo): void {
     const { host, port } = this.opts.upstream;
     const key = `${identity.puId}|${host}:${port}`;
-    const offered = this.sessions.get(key);
+    const offered = CLIENT_TLS_RESUMPTION ? this.sessions.get(key) : undefined;
     let peerCert: PeerCertificate | undefined;
     const up: TLSSocket = tlsConnect({
       host,
