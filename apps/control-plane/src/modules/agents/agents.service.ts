@@ -294,6 +294,19 @@ export class AgentsService {
     await this.dataSource.getRepository(AgentEntity).update(agentId, { desiredRevision: String(revision), desiredHash: hash });
   }
 
+  /** Records the desired rule set of many agents in one statement. */
+  async markDesiredMany(rows: { agentId: string; revision: number; hash: string }[]): Promise<void> {
+    if (rows.length === 0) {
+      return;
+    }
+    await this.dataSource.query(
+      `UPDATE agents SET desired_revision = v.rev, desired_hash = v.hash
+         FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::bigint[]) AS rev, unnest($3::text[]) AS hash) AS v
+        WHERE agents.id = v.id`,
+      [rows.map((r) => r.agentId), rows.map((r) => String(r.revision)), rows.map((r) => r.hash)],
+    );
+  }
+
   async markApplied(agentId: string, revision: number, hash: string, nack: string | null): Promise<void> {
     await this.dataSource.getRepository(AgentEntity).update(
       agentId,

@@ -226,7 +226,9 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
         s.helloDone = true;
         // The agent says what it holds: if that is already current, nothing needs to be sent.
         s.sentHash = m.appliedHash;
-        await this.pushTo([s], await this.state.current());
+        // Every push goes through the one serialised recompute loop, so pushes (and the desired revision they
+        // record) never overtake each other; the loop skips agents whose hash is already current.
+        void this.recompute();
         return;
       }
       case 'csr': {
@@ -318,18 +320,30 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
     }
   }
 
+  /**
+   * Compiles for each session and sends what changed. The desired revision is recorded (one statement for all of
+   * them) before anything is sent, so once an agent holds a rule set, GET /v1/agents already names it as desired.
+   */
   private async pushTo(sessions: Session[], state: PolicyState): Promise<void> {
+    // Only ever called from recompute(), which never runs twice at once.
+    const live = new Set(state.agents.map((a) => a.id));
+    const out: { s: Session; rs: RuleSet }[] = [];
     for (const s of sessions) {
-      if (!state.agents.some((a) => a.id === s.agentId)) {
+      if (!live.has(s.agentId)) {
         continue;
       }
       const rs: RuleSet = compileFor(state, s.agentId);
-      if (rs.hash === s.sentHash) {
-        continue;
+      if (rs.hash !== s.sentHash) {
+        out.push({ s, rs });
       }
+    }
+    if (out.length === 0) {
+      return;
+    }
+    await this.agents.markDesiredMany(out.map(({ s, rs }) => ({ agentId: s.agentId, revision: rs.revision, hash: rs.hash })));
+    for (const { s, rs } of out) {
       s.sentHash = rs.hash;
       this.send(s, { type: 'ruleset', ruleSet: rs });
-      await this.agents.markDesired(s.agentId, rs.revision, rs.hash);
     }
   }
 
