@@ -50,7 +50,8 @@ export function start(dataDir: string, databaseUrl: string): Promise<Running> {
 export function stop(r: Running): Promise<void> {
   return new Promise((resolve) => {
     r.child.removeAllListeners('exit');
-    r.child.on('exit', () => resolve());
+    const t = setTimeout(() => r.child.kill('SIGKILL'), 10_000);
+    r.child.on('exit', () => (clearTimeout(t), resolve()));
     r.child.kill('SIGTERM');
   });
 }

@@ -40,6 +40,7 @@ export function call(api: Api, method: string, path: string, body?: unknown, aut
         });
       },
     );
+    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path}: no answer within 30 s`)));
     req.on('error', reject);
     req.end(data);
   });
@@ -86,8 +87,12 @@ export class SimAgent {
   lastHash: string | null = null;
   lastAt = 0;
   private waiters: (() => void)[] = [];
+  private readonly keepAlive: NodeJS.Timeout;
 
   private constructor(readonly ws: WebSocket) {
+    // The control plane closes a socket that stays silent for 20 s; a real agent pings, so does this one.
+    this.keepAlive = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: 'ping', ts: Date.now() })), 5_000);
+    this.keepAlive.unref();
     ws.on('message', (data: Buffer) => {
       const m = JSON.parse(data.toString('utf8')) as { type: string; ruleSet?: { hash: string; revision: number } };
       if (m.type === 'ruleset' && m.ruleSet) {
@@ -145,6 +150,7 @@ export class SimAgent {
   }
 
   close(): void {
+    clearInterval(this.keepAlive);
     this.ws.terminate();
   }
 }

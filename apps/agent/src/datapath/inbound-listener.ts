@@ -150,6 +150,9 @@ export class InboundListener {
       return;
     }
     this.handshaking.add(raw);
+    // Nagle off from the first byte, not only once the flow starts: the server's handshake flight and its
+    // session tickets must not wait for a delayed ACK (a new connection's set-up time, issue 7).
+    raw.setNoDelay(true);
     // The raw socket's close covers every failure path; success and TLS errors end it earlier.
     raw.once('close', () => this.handshaking.delete(raw));
   }

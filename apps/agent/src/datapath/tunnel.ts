@@ -69,8 +69,12 @@ export class Flow {
 
   private pump(src: Socket, dst: Socket, up: boolean): void {
     // Write coalescing: a TLS socket hands us one ≤16 KiB record per 'data' event, often several in one
-    // read. Corking until the end of the tick turns them into one writev (one syscall, and on the TLS
-    // side fewer, fuller records) instead of one write per chunk.
+    // read. Corking turns them into one writev (one syscall, and on the TLS side fewer, fuller records)
+    // instead of one write per chunk. The uncork must wait for the end of the event loop's poll phase
+    // (setImmediate), not the end of the tick: Node delivers each decrypted record through its own
+    // MakeCallback, which drains the nextTick queue after every record — measured, a nextTick uncork
+    // coalesced nothing (bench/README.md). The check phase follows the poll phase directly, so a lone
+    // small message waits only for the reads of the same loop iteration.
     let corked = false;
     const uncork = (): void => {
       corked = false;
@@ -85,7 +89,7 @@ export class Flow {
       if (!corked) {
         corked = true;
         dst.cork();
-        process.nextTick(uncork);
+        setImmediate(uncork);
       }
       if (!dst.write(chunk)) {
         src.pause();
