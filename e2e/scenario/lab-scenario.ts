@@ -3,14 +3,16 @@
 // `client`, and `rogue` with no agent. The lab specs drive it; everything is torn down by lab.destroy().
 /* eslint-disable @typescript-eslint/no-explicit-any -- API answers are untyped JSON here; the specs assert their shape */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { parseDocument } from 'yaml';
 import {
   Lab,
   LB_PORT,
+  LINE_CLIENT,
   lineClientArgv,
+  parseClientOutput,
   SEED_LB_HOSTNAME,
   SERVER_PORT,
   runLineClient,
@@ -76,7 +78,22 @@ export class LabScenario {
     return join(this.dir, 'cp-data', 'ca.pem');
   }
 
+  /**
+   * The unmodified client, copied where any uid can read it: the covered client runs as an unprivileged uid, and
+   * a checkout under a private directory (CI's mktemp clone is 0700) would be out of its reach.
+   */
+  private clientCopy = '';
+
   private async setUp(): Promise<void> {
+    const apps = join(this.lab.runtimeDir, 'apps');
+    mkdirSync(apps, { recursive: true, mode: 0o755 });
+    for (let d = apps; d !== dirname(d) && d.startsWith(this.lab.runtimeDir); d = dirname(d)) {
+      chmodSync(d, 0o755);
+    }
+    chmodSync(dirname(this.lab.runtimeDir), 0o755);
+    this.clientCopy = join(apps, 'line-client.js');
+    copyFileSync(LINE_CLIENT, this.clientCopy);
+    chmodSync(this.clientCopy, 0o644);
     const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${this.database}`);
@@ -188,19 +205,21 @@ export class LabScenario {
   }
 
   /** The unmodified client, run on the client host, dialling the load balancer by the seed's host name. */
-  client(o: { uid?: number; lines?: string[]; to?: string; port?: number } = {}): Promise<ClientResult> {
-    return runLineClient(this.lab, 'client', {
-      to: o.to ?? SEED_LB_HOSTNAME,
-      port: o.port ?? LB_PORT,
-      lines: o.lines ?? ['hello'],
-      timeoutMs: 3000,
-      uid: o.uid ?? COVERED_UID,
-      gid: o.uid ?? COVERED_UID,
-    });
+  async client(o: { uid?: number; lines?: string[]; to?: string; port?: number } = {}): Promise<ClientResult> {
+    const uid = o.uid ?? COVERED_UID;
+    const argv = this.clientArgv({ to: o.to ?? SEED_LB_HOSTNAME, port: o.port ?? LB_PORT, lines: o.lines ?? ['hello'], timeoutMs: 3000 });
+    const r = await this.lab.exec('client', argv, { uid, gid: uid, cwd: '/', timeoutMs: 30_000 });
+    return { ...r, ...parseClientOutput(r.stdout) };
+  }
+
+  private clientArgv(o: Parameters<typeof lineClientArgv>[0]): string[] {
+    const argv = lineClientArgv(o);
+    argv[1] = this.clientCopy;
+    return argv;
   }
 
   holdClient(lines: string[] = ['held']): LabProcess {
-    return this.lab.spawn('client', lineClientArgv({ to: SEED_LB_HOSTNAME, port: LB_PORT, lines, hold: true, timeoutMs: 3000 }), { uid: COVERED_UID, gid: COVERED_UID });
+    return this.lab.spawn('client', this.clientArgv({ to: SEED_LB_HOSTNAME, port: LB_PORT, lines, hold: true, timeoutMs: 3000 }), { uid: COVERED_UID, gid: COVERED_UID, cwd: '/' });
   }
 
   rogue(to: string, port: number): Promise<ClientResult> {
