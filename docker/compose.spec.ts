@@ -37,6 +37,8 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   networks?: Record<string, { ipv4_address?: string; aliases?: string[] } | null>;
   volumes?: string[];
+  user?: string;
+  network_mode?: string;
 }
 
 describe('docker-compose.yml', async () => {
@@ -52,7 +54,7 @@ describe('docker-compose.yml', async () => {
   it('resolves to the lab topology with its hardening', { skip }, async () => {
     const { stdout } = await run('docker-compose', ['-f', file('docker-compose.yml'), 'config'], { cwd: ROOT });
     const services = (parse(stdout) as { services: Record<string, ComposeService> }).services;
-    assert.deepEqual(Object.keys(services).sort(), ['bootstrap', 'client', 'control-plane', 'lb', 'postgres', 'rogue', 'scenario', 'server']);
+    assert.deepEqual(Object.keys(services).sort(), ['bootstrap', 'client', 'client-app', 'control-plane', 'lb', 'postgres', 'rogue', 'scenario', 'server', 'server-app']);
 
     for (const name of ['server', 'client']) {
       const s = services[name];
@@ -62,8 +64,14 @@ describe('docker-compose.yml', async () => {
       assert.equal(s.build?.target, 'agent-host', name);
       assert.ok(s.volumes?.some((v) => v.endsWith(':/etc/palisade/agent.yaml:ro')), `${name} mounts its agent.yaml`);
       assert.equal(s.depends_on?.bootstrap.condition, 'service_completed_successfully', name);
+      assert.equal(s.user, '0:61106', `${name}: the agent runs in the group its redirect rules exempt`);
+      const app = services[`${name}-app`];
+      assert.equal(app.network_mode, `service:${name}`, `${name}-app shares the agent's network namespace`);
+      assert.equal(app.user, 'node', `${name}-app runs outside the agent's group`);
+      assert.deepEqual(app.cap_drop, ['ALL']);
+      assert.equal(app.cap_add, undefined);
     }
-    for (const name of ['control-plane', 'bootstrap', 'lb', 'rogue', 'scenario']) {
+    for (const name of ['control-plane', 'bootstrap', 'lb', 'rogue', 'scenario', 'server-app', 'client-app']) {
       assert.deepEqual(services[name].cap_drop, ['ALL'], name);
       assert.equal(services[name].cap_add, undefined, `${name} gets no capability`);
       assert.deepEqual(services[name].security_opt, ['no-new-privileges:true'], name);
