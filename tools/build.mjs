@@ -17,7 +17,8 @@ const roots = ['apps', 'libs', 'migrations', 'e2e', 'bench', 'docker'];
 
 if (process.argv.includes('--clean')) await rm(out, { recursive: true, force: true });
 
-async function* walk(dir) {
+/** Files below `dir` whose name passes `want`, skipping node_modules, dist and dot-directories. */
+async function* files(dir, want) {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -27,10 +28,12 @@ async function* walk(dir) {
   for (const e of entries) {
     if (e.name === 'node_modules' || e.name === 'dist' || e.name.startsWith('.')) continue;
     const p = join(dir, e.name);
-    if (e.isDirectory()) yield* walk(p);
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) yield p;
+    if (e.isDirectory()) yield* files(p, want);
+    else if (want(e.name)) yield p;
   }
 }
+const isSource = (n) => n.endsWith('.ts') && !n.endsWith('.d.ts');
+const walk = (dir) => files(dir, isSource);
 
 const options = {
   sourceMaps: 'inline',
@@ -79,20 +82,7 @@ const expected = new Set();
 for (const r of roots) {
   for await (const src of walk(join(root, r))) expected.add(join(out, relative(root, src)).replace(/\.ts$/, '.js'));
 }
-async function* walkOut(dir) {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) yield* walkOut(p);
-    else if (e.name.endsWith('.js')) yield p;
-  }
-}
-for await (const f of walkOut(out)) {
+for await (const f of files(out, (n) => n.endsWith('.js'))) {
   if (!expected.has(f)) await rm(f, { force: true });
 }
 if (failed) {
