@@ -96,9 +96,17 @@ export async function runDatapath(o: DatapathOptions): Promise<{ results: Condit
     await pal.restartAgent('client', {}, nodeArgs);
   }
   const backend = new Proc('backend', [process.execPath, join(__dirname, 'backend.js'), String(pal.appPort)]);
-  await waitPort(pal.appPort, backend);
-  const started: (Condition | Skipped)[] = [direct(pal.appPort)];
-  started.push(await relay(o.dir, pal.appPort), await stunnel(o.dir, pki, pal.appPort), await haproxyTls(o.dir, pki, pal.appPort), pal);
+  const started: (Condition | Skipped)[] = [pal, direct(pal.appPort)];
+  try {
+    await waitPort(pal.appPort, backend);
+    started.push(await relay(o.dir, pal.appPort), await stunnel(o.dir, pki, pal.appPort), await haproxyTls(o.dir, pki, pal.appPort));
+  } catch (e) {
+    await Promise.allSettled(started.filter((c): c is Condition => 'port' in c).map((c) => c.stop()));
+    await backend.stop();
+    throw e;
+  }
+  // Report order: A … E.
+  started.push(started.shift()!);
   const conds = started.filter((c): c is Condition => 'port' in c && (!o.only || o.only.includes(c.name)));
   const skipped = started.filter((c): c is Skipped => !('port' in c));
   for (const s of skipped) {
@@ -149,7 +157,7 @@ export async function runDatapath(o: DatapathOptions): Promise<{ results: Condit
     }
     return { results: [...results.values()], skipped, rates };
   } finally {
-    await Promise.allSettled(conds.map((c) => c.stop()));
+    await Promise.allSettled(started.filter((c): c is Condition => 'port' in c).map((c) => c.stop()));
     await backend.stop();
   }
 }
