@@ -33,6 +33,11 @@ export interface LoopbackOptions {
   forwarderOnly?: boolean;
   /** No load balancer: the service is dialled straight at the server agent (the benchmark's agent pair). */
   direct?: boolean;
+  /**
+   * The client agent gives every local process its host identity, tagged app=client, instead of matching the
+   * client process by uid (no per-connection /proc lookup: the benchmark's agent pair).
+   */
+  clientByHost?: boolean;
   step?: (line: string) => void;
 }
 
@@ -138,10 +143,9 @@ export class LoopbackScenario {
     ]);
     const uid = process.getuid?.() ?? 0;
     await this.startAgent('client', [
-      'processes:',
-      '  - name: client-app',
-      `    user: ${uid}`,
-      '    tags: [app=client]',
+      ...(this.o.clientByHost
+        ? ['host:', '  name: client-app', '  tags: [app=client]']
+        : ['processes:', '  - name: client-app', `    user: ${uid}`, '    tags: [app=client]']),
       'services:',
       `  - name: ${SERVICE_NAME}`,
       `    listenPort: ${this.ports.clientSvc}`,

@@ -15,10 +15,20 @@ export class ProcessResolver {
   ) {}
 
   resolve(sock: Socket): string | null {
+    // With no process rules every local process is the host identity, so the /proc lookup (a read of the whole
+    // socket table per connection — the cost of a new connection) is skipped for loopback peers, which are
+    // local by construction. Any other peer is still looked up: the lookup is also what proves it is local.
+    if (this.rules.length === 0 && isLoopback(sock.remoteAddress)) {
+      return this.hostName;
+    }
     const owner = ownerOfAcceptedSocket(sock);
     if (!owner) {
       return null;
     }
     return matchProcess(owner, this.rules)?.name ?? this.hostName;
   }
+}
+
+function isLoopback(addr: string | undefined): boolean {
+  return !!addr && (addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.'));
 }
