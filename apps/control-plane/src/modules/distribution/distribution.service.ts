@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import WebSocket, { WebSocketServer } from 'ws';
-import { compileFor, type PolicyState, type RuleSet } from '@palisade/policy';
+import { compile, compileFor, type PolicyState, type RuleSet } from '@palisade/policy';
 import { PkiError, verifyChain } from '@palisade/pki';
 import {
   CONTROL_CHANNEL_PATH,
@@ -327,12 +327,13 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
   private async pushTo(sessions: Session[], state: PolicyState): Promise<void> {
     // Only ever called from recompute(), which never runs twice at once.
     const live = new Set(state.agents.map((a) => a.id));
+    const targets = sessions.filter((s) => live.has(s.agentId));
+    // One compile for all agents shares the indexing work (policies, services, canonical JSON) across them;
+    // a single agent is compiled alone.
+    const all = targets.length > 1 ? new Map(compile(state).map((r) => [r.agentId, r])) : null;
     const out: { s: Session; rs: RuleSet }[] = [];
-    for (const s of sessions) {
-      if (!live.has(s.agentId)) {
-        continue;
-      }
-      const rs: RuleSet = compileFor(state, s.agentId);
+    for (const s of targets) {
+      const rs: RuleSet = all?.get(s.agentId) ?? compileFor(state, s.agentId);
       if (rs.hash !== s.sentHash) {
         out.push({ s, rs });
       }

@@ -7,7 +7,6 @@ import { ApiError } from '../../common/api-error';
 import { type Caller } from '../../common/request-context';
 import { canSee } from '../../auth/principal';
 import { TransactionService } from '../../database/transaction.service';
-import { ChangeService } from '../../database/change.service';
 import { AuditService } from '../audit/audit.service';
 import { CaService } from '../ca/ca.service';
 import { NamespaceEntity } from '../namespaces/namespace.entity';
@@ -54,7 +53,6 @@ const tokenInvalid = () =>
 export class EnrollmentService {
   constructor(
     private readonly tx: TransactionService,
-    private readonly changes: ChangeService,
     private readonly audit: AuditService,
     private readonly ca: CaService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -173,7 +171,8 @@ export class EnrollmentService {
         notAfter: leaf.notAfter,
         revokedAt: null,
       });
-      await this.changes.record(em, { kind: 'agent', namespace: token.namespace, objectId: agentId });
+      // No change record: a new agent changes no other agent's rule set, and its own is compiled when it says
+      // hello (which registers its processing units — those are changes). Enrollment stays cheap under load.
       await this.audit.record(em, null, {
         action: 'create',
         kind: 'agent',
