@@ -157,7 +157,9 @@ export interface PalisadeCondition extends Condition {
  * policy and service. Its echo server is stopped so the benchmark's backend can take the application port.
  */
 export async function palisade(dir: string, step: (l: string) => void): Promise<PalisadeCondition> {
-  const scenario = new LoopbackScenario({ dataDir: dir, direct: true, step });
+  // The agent pair as the benchmark conditions have it: no process rules (every local client is the host identity,
+  // tagged app=client), so no per-connection /proc lookup.
+  const scenario = new LoopbackScenario({ dataDir: dir, direct: true, clientByHost: true, step });
   await scenario.start();
   // The scenario's echo server answers lines; the benchmark needs its sink/echo backend on that port.
   const procs = (scenario as unknown as { procs: Proc[] }).procs;
