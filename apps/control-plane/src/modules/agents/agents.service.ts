@@ -37,6 +37,9 @@ export interface AgentView {
   createTime: string;
 }
 
+/** Queued acks are written this long after the first of a burst arrives. */
+const APPLIED_FLUSH_MS = 20;
+
 /** An agent counts as connected while a replica holds its socket and it was seen this recently. */
 const CONNECTED_FRESH_MS = 30_000;
 
@@ -305,6 +308,42 @@ export class AgentsService {
         WHERE agents.id = v.id`,
       [rows.map((r) => r.agentId), rows.map((r) => String(r.revision)), rows.map((r) => r.hash)],
     );
+  }
+
+  private readonly pendingApplied = new Map<string, { revision: number; hash: string; at: Date }>();
+  private appliedTimer: NodeJS.Timeout | null = null;
+  private appliedChain: Promise<void> = Promise.resolve();
+
+  /**
+   * Records an ack without a database round trip per agent: acks arriving together (a policy change reaching a
+   * thousand agents) are written by one statement a few milliseconds later. `flushApplied` writes them at once.
+   */
+  queueApplied(agentId: string, revision: number, hash: string): void {
+    this.pendingApplied.set(agentId, { revision, hash, at: new Date() });
+    this.appliedTimer ??= setTimeout(() => void this.flushApplied(), APPLIED_FLUSH_MS);
+  }
+
+  /** Writes every queued ack; resolves once they are committed (flushes never overlap). */
+  flushApplied(): Promise<void> {
+    if (this.appliedTimer) {
+      clearTimeout(this.appliedTimer);
+      this.appliedTimer = null;
+    }
+    this.appliedChain = this.appliedChain.then(async () => {
+      if (this.pendingApplied.size === 0) {
+        return;
+      }
+      const rows = [...this.pendingApplied];
+      this.pendingApplied.clear();
+      await this.dataSource.query(
+        `UPDATE agents SET applied_revision = v.rev, applied_hash = v.hash, last_nack = NULL, last_seen_at = v.at
+           FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::bigint[]) AS rev, unnest($3::text[]) AS hash,
+                        unnest($4::timestamptz[]) AS at) AS v
+          WHERE agents.id = v.id`,
+        [rows.map(([id]) => id), rows.map(([, r]) => String(r.revision)), rows.map(([, r]) => r.hash), rows.map(([, r]) => r.at.toISOString())],
+      );
+    }).catch(() => undefined);
+    return this.appliedChain;
   }
 
   async markApplied(agentId: string, revision: number, hash: string, nack: string | null): Promise<void> {

@@ -99,6 +99,7 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
       s.ws.close(1001, 'control plane shutting down');
     }
     this.sessions.clear();
+    await this.agents.flushApplied();
     await Promise.allSettled(ids.map((id) => this.agents.markDisconnected(id)));
     await this.running?.catch(() => undefined);
   }
@@ -255,15 +256,18 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
         return;
       }
       case 'ack':
-        await this.agents.markApplied(s.agentId, m.revision, m.hash, null);
+        this.agents.queueApplied(s.agentId, m.revision, m.hash);
         return;
       case 'nack':
+        await this.agents.flushApplied();
         await this.agents.markApplied(s.agentId, m.revision, m.hash, m.reason);
         return;
       case 'flows':
         await this.flows.store(s.agentId, m.records);
         return;
       case 'ping':
+        // Answered after the queued acks are written: a pong after an ack means the ack is recorded.
+        await this.agents.flushApplied();
         this.send(s, { type: 'pong', ts: m.ts });
         if (Date.now() - s.lastSeenWrite > SEEN_WRITE_MS) {
           s.lastSeenWrite = Date.now();
