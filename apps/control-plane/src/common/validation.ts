@@ -1,7 +1,7 @@
 // The one place where API input is checked. Tag, selector, port and namespace rules come from
 // @palisade/policy, so the API and the agents can never disagree on what a selector means.
 import { ValidationPipe } from '@nestjs/common';
-import { normalizeSelector, PolicyError, validateNamespace, validatePortNumber, validatePorts, validateTags } from '@palisade/policy';
+import { normalizeSelector, parsePort, PolicyError, validateNamespace, validatePortNumber, validatePorts, validateTags } from '@palisade/policy';
 import { plainToInstance } from 'class-transformer';
 import { registerDecorator, validateSync, type ValidationError, type ValidationOptions } from 'class-validator';
 import { type FieldError, validationError } from './api-error';
@@ -44,6 +44,25 @@ function policyRule(name: string, check: (value: unknown, field: string) => unkn
 
 /** User tags (`key=value`, no `$` system tags). */
 export const IsTags = (o?: ValidationOptions) => policyRule('tags', (v, f) => validateTags(v, { field: f }), o);
+/** Effective tags as a peer would carry them, system tags included (the what-if check's subject and object). */
+export const IsEffectiveTags = (o?: ValidationOptions) =>
+  policyRule('effectiveTags', (v, f) => validateTags(v, { field: f, allowSystem: true }), o);
+/** One concrete TCP port `tcp/8106` (a flow's destination, not a range). */
+export const IsConcretePort = (o?: ValidationOptions) =>
+  policyRule(
+    'concretePort',
+    (v, f) => {
+      const r = parsePort(v, f);
+      if (r.protocol !== 'tcp') {
+        throw new PolicyError('port_malformed', f, 'Palisade decides TCP flows: the port must look like "tcp/8106"');
+      }
+      if (r.from !== r.to) {
+        throw new PolicyError('port_malformed', f, 'a flow has one destination port, like "tcp/8106"');
+      }
+      return r;
+    },
+    o,
+  );
 /** A selector `string[][]` (see @palisade/policy normalizeSelector). */
 export const IsSelector = (o?: ValidationOptions) => policyRule('selector', (v, f) => normalizeSelector(v, f), o);
 /** Port specs like `tcp/8106`, `tcp/1000:2000`, `tcp`. */

@@ -1,6 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsArray, IsString, Matches, MaxLength, ArrayMaxSize } from 'class-validator';
-import { IsNamespacePath } from '../../../common/validation';
+import { IsConcretePort, IsEffectiveTags, IsNamespacePath } from '../../../common/validation';
 
 /** A what-if question: would a flow from these subject tags to these object tags on this port be allowed? */
 export class PolicyCheckDto {
@@ -9,23 +8,14 @@ export class PolicyCheckDto {
   namespace!: string;
 
   @ApiProperty({ type: [String], example: ['$namespace=/aporeto/lbtest3', 'app=client'] })
-  @IsArray()
-  @ArrayMaxSize(256)
-  @IsString({ each: true })
-  @MaxLength(255, { each: true })
-  @Matches(/^[^=\s]+=.*$/, { each: true, message: 'each tag must be key=value' })
+  @IsEffectiveTags()
   subject!: string[];
 
-  @ApiProperty({ type: [String] })
-  @IsArray()
-  @ArrayMaxSize(256)
-  @IsString({ each: true })
-  @MaxLength(255, { each: true })
-  @Matches(/^[^=\s]+=.*$/, { each: true, message: 'each tag must be key=value' })
+  @ApiProperty({ type: [String], example: ['$namespace=/aporeto/lbtest3', '$type=HostService', 'hs:name=tcp:8106'] })
+  @IsEffectiveTags()
   object!: string[];
 
   @ApiProperty({ example: 'tcp/8106' })
-  @IsString()
-  @Matches(/^tcp\/\d{1,5}$/, { message: 'port must look like tcp/8106' })
+  @IsConcretePort()
   port!: string;
 }
