@@ -58,7 +58,7 @@ for (const backend of backends()) {
         [{ port: '8106' }, 'port'],
         [{ port: 'udp/53' }, 'port'],
         [{ subject: 'app=client' }, 'subject'],
-        [{ object: ['novalue'] }, 'object'],
+        [{ object: ['novalue'] }, 'object[0]'],
         [{ namespace: 'lbtest3' }, 'namespace'],
         [{ extra: true }, 'extra'],
       ] as const) {
