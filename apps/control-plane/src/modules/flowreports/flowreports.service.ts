@@ -38,22 +38,9 @@ export class FlowReportsService {
     }
     await this.dataSource.getRepository(FlowReportEntity).insert(
       records.map((r) => ({
+        ...r,
         agentId,
         namespace: agent.namespace,
-        sourceId: r.sourceId,
-        sourceName: r.sourceName,
-        sourceNamespace: r.sourceNamespace,
-        destinationId: r.destinationId,
-        destinationName: r.destinationName,
-        destinationNamespace: r.destinationNamespace,
-        serviceId: r.serviceId,
-        port: r.port,
-        direction: r.direction,
-        action: r.action,
-        policyId: r.policyId,
-        policyName: r.policyName,
-        reason: r.reason,
-        count: r.count,
         bytesIn: String(r.bytesIn),
         bytesOut: String(r.bytesOut),
         durationMs: String(r.durationMs),
@@ -90,30 +77,13 @@ export class FlowReportsService {
     const rows = await qb.orderBy('f.id', 'DESC').limit(q.limit ?? 1000).getMany();
     return rows
       .filter((r) => isWithin(r.namespace, caller.principal.namespace))
-      .map((r) => ({
-        id: r.id,
-        agentId: r.agentId,
-        namespace: r.namespace,
-        sourceId: r.sourceId,
-        sourceName: r.sourceName,
-        sourceNamespace: r.sourceNamespace,
-        destinationId: r.destinationId,
-        destinationName: r.destinationName,
-        destinationNamespace: r.destinationNamespace,
-        serviceId: r.serviceId,
-        port: r.port,
-        direction: r.direction,
-        action: r.action,
-        policyId: r.policyId,
-        policyName: r.policyName,
-        reason: r.reason,
-        count: r.count,
-        bytesIn: Number(r.bytesIn),
-        bytesOut: Number(r.bytesOut),
-        durationMs: Number(r.durationMs),
-        firstSeen: r.firstSeen.toISOString(),
-        lastSeen: r.lastSeen.toISOString(),
-        observed: r.observed,
+      .map(({ bytesIn, bytesOut, durationMs, firstSeen, lastSeen, ...rest }) => ({
+        ...rest,
+        bytesIn: Number(bytesIn),
+        bytesOut: Number(bytesOut),
+        durationMs: Number(durationMs),
+        firstSeen: firstSeen.toISOString(),
+        lastSeen: lastSeen.toISOString(),
       }));
   }
 }
