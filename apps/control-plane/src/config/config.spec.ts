@@ -13,6 +13,7 @@ describe(loadConfig.name, () => {
     assert.equal(c.trustDomain, 'palisade.local');
     assert.deepEqual(c.serverNames, []);
     assert.equal(c.logLevel, 'info');
+    assert.equal(c.publicUrl, null);
   });
 
   it('parses every variable', () => {
@@ -25,7 +26,9 @@ describe(loadConfig.name, () => {
       PALISADE_SERVER_NAMES: 'cp.example, 10.0.0.1 ,',
       PALISADE_LOG_LEVEL: 'DEBUG',
       PALISADE_ADMIN_TOKEN: 'x'.repeat(20),
+      PALISADE_PUBLIC_URL: 'https://cp.example:8443/',
     });
+    assert.equal(c.publicUrl, 'https://cp.example:8443');
     assert.deepEqual([c.listenHost, c.listenPort], ['::1', 0]);
     assert.equal(c.kek?.length, 32);
     assert.equal(c.trustDomain, 'acme.example');
@@ -44,6 +47,9 @@ describe(loadConfig.name, () => {
     ['PALISADE_SERVER_NAMES', 'ok.example,bad name'],
     ['PALISADE_LOG_LEVEL', 'loud'],
     ['PALISADE_ADMIN_TOKEN', 'short'],
+    ['PALISADE_PUBLIC_URL', 'http://cp.example:8443'],
+    ['PALISADE_PUBLIC_URL', 'https://cp.example/api'],
+    ['PALISADE_PUBLIC_URL', 'cp.example'],
   ];
   for (const [name, value] of bad) {
     it(`refuses ${name}=${JSON.stringify(value)} naming the variable`, () => {

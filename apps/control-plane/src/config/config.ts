@@ -19,6 +19,8 @@ export interface AppConfig {
   trustDomain: string;
   serverNames: string[];
   logLevel: LogLevel;
+  /** The URL enrollment tokens tell agents to dial (PALISADE_PUBLIC_URL); null → the Host the caller used. */
+  publicUrl: string | null;
 }
 
 /** A bad environment variable; start-up stops with this message, which names the variable. */
@@ -114,7 +116,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustDomain,
     serverNames,
     logLevel: logLevel as LogLevel,
+    publicUrl: parsePublicUrl(get('PALISADE_PUBLIC_URL')),
   };
+}
+
+function parsePublicUrl(raw: string | undefined): string | null {
+  if (raw === undefined) {
+    return null;
+  }
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError('PALISADE_PUBLIC_URL', `"${raw}" is not a URL`);
+  }
+  if (u.protocol !== 'https:' || u.pathname !== '/' || u.search || u.hash) {
+    throw new ConfigError('PALISADE_PUBLIC_URL', `expected https://HOST[:PORT] with no path, got "${raw}"`);
+  }
+  return u.origin;
 }
 
 /** Nest injection token for the AppConfig. */
