@@ -174,20 +174,24 @@ export class AgentsService {
           }
           continue;
         }
-        const clash = await repo.findOne({ where: { namespace: agent.namespace, name: d.name } });
         const id = randomUUID();
-        await repo.insert({
+        const row = {
           id,
           namespace: agent.namespace,
-          // Names are unique per namespace; a unit of the same name on another host gets the host appended.
-          name: clash ? `${d.name}${suffix}` : d.name,
           description: `declared by agent ${agent.name}`,
           type: d.type,
           associatedTags: tags,
           ports,
           agentId: agent.id,
           version: 1,
-        });
+        };
+        // Names are unique per namespace; a unit of the same name on another host gets the host appended. The
+        // plain name is tried with ON CONFLICT DO NOTHING, so two hosts declaring it at the same moment cannot
+        // both take it (a check-then-insert would race on Postgres and fail the second hello).
+        const first = await repo.createQueryBuilder().insert().values({ ...row, name: d.name }).orIgnore().returning('id').execute();
+        if (!(first.raw as unknown[]).length) {
+          await repo.insert({ ...row, name: `${d.name}${suffix}` });
+        }
         await this.changes.record(em, { kind: 'processingunit', namespace: agent.namespace, objectId: id });
         out.set(d.name, id);
       }

@@ -32,5 +32,16 @@ for (const backend of backends()) {
       assert.deepEqual((list.body as { name: string }[]).map((p) => p.name).sort(), ['host', `host@b-${b.agentId.slice(0, 8)}`]);
       sa.close();
     });
+
+    it('gives every one of several agents declaring the same unit name at the same moment its own unit', async () => {
+      const creds = await Promise.all(Array.from({ length: 6 }, (_, i) => enrollAgent(t, { hostname: `burst-${i}` })));
+      const sockets = await Promise.all(creds.map((c) => AgentSocket.open(t, c, helloFor(c.agentId, { pus: [{ ...HOST, name: 'burst' }] }))));
+      const sets = await Promise.all(sockets.map((x) => x.ruleSet()));
+      const names = sets.map((rs) => rs.pus.map((p) => p.name)).flat();
+      assert.equal(names.length, 6);
+      assert.equal(new Set(names).size, 6, names.join(', '));
+      assert.equal(names.filter((n) => n === 'burst').length, 1);
+      sockets.forEach((x) => x.close());
+    });
   });
 }

@@ -33,6 +33,8 @@ interface Session {
   ws: WebSocket;
   serials: Set<string>;
   helloDone: boolean;
+  /** Order of the completed hello (see recompute: a snapshot read before it must not be pushed to it). */
+  helloSeq: number;
   sentHash: string | null;
   lastMessageAt: number;
   lastSeenWrite: number;
@@ -65,6 +67,7 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
   private pending: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
+  private helloCounter = 0;
   private sweeper: NodeJS.Timeout | null = null;
   private server: Server | null = null;
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head);
@@ -169,7 +172,7 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
     if (old) {
       old.ws.close(4409, 'replaced by a newer connection');
     }
-    const s: Session = { agentId, ws, serials, helloDone: false, sentHash: null, lastMessageAt: Date.now(), lastSeenWrite: 0, inbox: Promise.resolve() };
+    const s: Session = { agentId, ws, serials, helloDone: false, helloSeq: 0, sentHash: null, lastMessageAt: Date.now(), lastSeenWrite: 0, inbox: Promise.resolve() };
     this.sessions.set(agentId, s);
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       s.lastMessageAt = Date.now();
@@ -224,6 +227,7 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
         }
         await this.agents.registerPus(agent, m.pus);
         await this.agents.markConnected(s.agentId, { version: m.version, capabilities: m.capabilities, hostname: m.hostname });
+        s.helloSeq = ++this.helloCounter;
         s.helloDone = true;
         // The agent says what it holds: if that is already current, nothing needs to be sent.
         s.sentHash = m.appliedHash;
@@ -303,6 +307,9 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
       do {
         this.again = false;
         try {
+          // Only sessions whose hello (and so its unit registration) completed before this snapshot was read get
+          // a rule set from it; a later hello has asked for another pass (`again`), which will include it.
+          const seen = this.helloCounter;
           const state = await this.state.load();
           const live = new Set(state.agents.map((a) => a.id));
           const revokedSerials = new Set(state.denyList);
@@ -311,7 +318,7 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
               s.ws.close(4403, 'agent revoked');
             }
           }
-          await this.pushTo([...this.sessions.values()].filter((s) => s.helloDone), state);
+          await this.pushTo([...this.sessions.values()].filter((s) => s.helloDone && s.helloSeq <= seen), state);
         } catch (e) {
           this.log.error(JSON.stringify({ event: 'distribution_failed', error: e instanceof Error ? e.message : String(e) }));
         }
