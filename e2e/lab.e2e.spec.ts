@@ -2,10 +2,10 @@
 // and asserting on what it sees. Runs as root on Linux: `npm run test:e2e`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkTls13Only, findMarker, labUnsupportedReason, LB_PORT, SERVER_PORT } from './lab';
+import { foreignClientCertificate } from './scenario/foreign-ca';
 import { LabScenario, NAMESPACE, within } from './scenario/lab-scenario';
 
 const skip = labUnsupportedReason();
@@ -61,13 +61,9 @@ describe('the seed scenario across a real TCP load balancer', { skip: skip ?? fa
   });
 
   it('a-client-whose-certificate-comes-from-a-different-ca-is-refused', async () => {
-    const d = s.dir;
-    const ossl = (...a: string[]) => execFileSync('openssl', a, { stdio: 'pipe' });
-    ossl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${d}/foreign-ca.key`, '-out', `${d}/foreign-ca.pem`, '-days', '1', '-subj', '/CN=Foreign CA');
-    ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${d}/foreign.key`, '-out', `${d}/foreign.csr`, '-subj', '/CN=foreign');
-    ossl('x509', '-req', '-in', `${d}/foreign.csr`, '-CA', `${d}/foreign-ca.pem`, '-CAkey', `${d}/foreign-ca.key`, '-CAcreateserial', '-out', `${d}/foreign.pem`, '-days', '1');
+    const { cert, key } = foreignClientCertificate(s.dir);
     for (const [host, port] of [[s.lab.address('lb'), LB_PORT], [s.lab.address('server'), SERVER_PORT]] as const) {
-      const r = await s.run('rogue', [process.execPath, join(__dirname, 'scenario', 'foreign-client.js'), host, String(port), `${d}/foreign.pem`, `${d}/foreign.key`]);
+      const r = await s.run('rogue', [process.execPath, join(__dirname, 'scenario', 'foreign-client.js'), host, String(port), cert, key]);
       assert.match(r.stdout, /^result refused/m, `${host}:${port} ${r.stdout}`);
     }
   });

@@ -3,7 +3,7 @@
 // HAProxy (`mode tcp`) — or a plain TCP forwarder when HAProxy is not installed — standing in for the load
 // balancer. Used by `npm start` (the demo), the loopback integration tests and the benchmark.
 /* eslint-disable @typescript-eslint/no-explicit-any -- API answers are untyped JSON here; the specs assert their shape */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer, type Server } from 'node:net';
@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { parseDocument } from 'yaml';
 import { Proc } from './processes';
 import { startForwarder } from './forwarder';
+import { foreignClientCertificate } from './foreign-ca';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..', '..');
@@ -412,15 +413,8 @@ export class LoopbackScenario {
 
   /** A TLS client with a certificate from a CA Palisade does not trust, through the load balancer. */
   async foreignCa(): Promise<ClientOutcome> {
-    const d = join(this.o.dataDir, 'foreign-ca');
-    if (!existsSync(join(d, 'leaf.pem'))) {
-      mkdirSync(d, { recursive: true });
-      const ossl = (...a: string[]) => execFileSync('openssl', a, { stdio: 'pipe' });
-      ossl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(d, 'ca.key'), '-out', join(d, 'ca.pem'), '-days', '30', '-subj', '/CN=Not Palisade');
-      ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(d, 'leaf.key'), '-out', join(d, 'leaf.csr'), '-subj', '/CN=foreign');
-      ossl('x509', '-req', '-in', join(d, 'leaf.csr'), '-CA', join(d, 'ca.pem'), '-CAkey', join(d, 'ca.key'), '-CAcreateserial', '-out', join(d, 'leaf.pem'), '-days', '30');
-    }
-    const r = await run(process.execPath, [join(DIST, 'e2e/scenario/foreign-client.js'), '127.0.0.1', String(this.ports.lb), join(d, 'leaf.pem'), join(d, 'leaf.key')]).then(
+    const { cert, key } = foreignClientCertificate(join(this.o.dataDir, 'foreign-ca'));
+    const r = await run(process.execPath, [join(DIST, 'e2e/scenario/foreign-client.js'), '127.0.0.1', String(this.ports.lb), cert, key]).then(
       (x) => x.stdout,
       (e: { stdout?: string }) => e.stdout ?? '',
     );

@@ -7,6 +7,7 @@
 import { Agent, request as httpsRequest } from 'node:https';
 import { type IncomingMessage } from 'node:http';
 import { CliError, ExitCode, type FieldDetail, usageError } from './errors';
+import { CHAIN_VERIFY_ERROR_CODES } from '@palisade/pki';
 
 /** Limits, named in one place. */
 export const CLIENT_DEFAULTS = {
@@ -47,17 +48,7 @@ export interface ApiObject {
 }
 
 /** TLS failures that mean "this is not the server you trust" rather than "nobody answered". */
-const TLS_TRUST_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
+const TLS_TRUST_CODES = new Set([...CHAIN_VERIFY_ERROR_CODES, 'ERR_TLS_CERT_ALTNAME_INVALID']);
 
 export class ApiClient {
   private readonly base: URL;

@@ -17,3 +17,4 @@ export { spiffeId, parseSpiffeId, type Identity, type IdentityKind } from './ide
 export { issueLeaf, LEAF_MAX_TTL_SECONDS_DEFAULT, type IssueLeafOptions, type IssuedLeaf } from './leaf';
 export { readCertificate, fingerprint, type CertificateInfo } from './read';
 export { verifyChain, type VerifiedPeer } from './verify';
+export { CHAIN_VERIFY_ERROR_CODES } from './verify-codes';

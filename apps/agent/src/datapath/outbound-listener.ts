@@ -8,6 +8,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions, type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
 import { CLIENT_TLS_RESUMPTION, CONNECT_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, SOCKET_HIGH_WATER_MARK, TLS_MIN_VERSION } from './limits';
+import { CHAIN_VERIFY_ERROR_CODES } from '@palisade/pki';
 import { SessionCache } from './session-cache';
 import { buildClientContext } from './tls-contexts';
 import { FlowTable } from './tunnel';
@@ -47,18 +48,7 @@ export interface OutboundListenerOptions {
 }
 
 /** Node's verification error codes for a server chain that does not lead to the bundle. */
-const CHAIN_ERRORS = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-]);
+const CHAIN_ERRORS = new Set(CHAIN_VERIFY_ERROR_CODES);
 
 export class OutboundListener {
   readonly stats: ListenerStats = emptyStats();

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
-import { PkiError, verifyCsr } from '@palisade/pki';
 import { isSystemTag, puTags } from '@palisade/policy';
 import { normalizeSerial, type DeclaredPu } from '@palisade/protocol';
 import { ApiError } from '../../common/api-error';
@@ -14,6 +13,7 @@ import { CaService } from '../ca/ca.service';
 import { NamespaceEntity } from '../namespaces/namespace.entity';
 import { ProcessingUnitEntity } from '../processingunits/processingunit.entity';
 import { AgentEntity } from './agent.entity';
+import { agentCertificateRequest, checkCsr } from './agent-certificate';
 import { IssuedCertificateEntity } from './issued-certificate.entity';
 
 /** An agent as GET /v1/agents shows it. */
@@ -214,14 +214,7 @@ export class AgentsService {
     agentId: string,
     req: { subject: 'agent' | 'pu'; puName?: string; csr: string },
   ): Promise<{ certificate: string; notAfter: Date; puId?: string; trustBundle: string[] }> {
-    try {
-      await verifyCsr(req.csr);
-    } catch (e) {
-      if (e instanceof PkiError) {
-        throw new ApiError(HttpStatus.BAD_REQUEST, e.code, e.message, { field: 'csr' });
-      }
-      throw e;
-    }
+    await checkCsr(req.csr);
     return this.tx.run(async (em) => {
       const agent = await em.getRepository(AgentEntity).findOne({ where: { id: agentId } });
       if (!agent || agent.revokedAt) {
@@ -230,9 +223,7 @@ export class AgentsService {
       if (req.subject === 'agent') {
         const leaf = await this.ca.issue({
           csrPem: req.csr,
-          identity: { kind: 'agent', id: agent.id, namespace: agent.namespace },
-          tags: ['$identity=agent', `$namespace=${agent.namespace}`, `$id=${agent.id}`, `$hostname=${agent.hostname}`],
-          ttlSeconds: 86_400,
+          ...agentCertificateRequest(agent),
         });
         await this.recordIssued(em, leaf.serial, 'agent', agent, null, leaf.notAfter);
         return { certificate: leaf.chainPem, notAfter: leaf.notAfter, trustBundle: await this.ca.trustBundle() };

@@ -1,7 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
-import { PkiError, verifyCsr } from '@palisade/pki';
 import { decodeEnrollmentToken, encodeEnrollmentToken, normalizeSerial, ProtocolError } from '@palisade/protocol';
 import { ApiError } from '../../common/api-error';
 import { type Caller } from '../../common/request-context';
@@ -13,11 +12,10 @@ import { NamespaceEntity } from '../namespaces/namespace.entity';
 import { AgentEntity } from '../agents/agent.entity';
 import { IssuedCertificateEntity } from '../agents/issued-certificate.entity';
 
+import { agentCertificateRequest, checkCsr } from '../agents/agent-certificate';
 import { EnrollmentTokenEntity } from './enrollment-token.entity';
 import { type CreateEnrollmentTokenDto, type EnrollDto } from './dto/enrollment.dto';
 
-/** Agent certificates live 24 h (DESIGN.md §3) and are renewed over the control channel at half life. */
-export const AGENT_CERT_TTL_SECONDS = 86_400;
 
 export interface EnrollmentTokenView {
   id: string;
@@ -118,14 +116,7 @@ export class EnrollmentService {
       }
       throw e;
     }
-    try {
-      await verifyCsr(dto.csr);
-    } catch (e) {
-      if (e instanceof PkiError) {
-        throw new ApiError(HttpStatus.BAD_REQUEST, e.code, e.message, { field: 'csr' });
-      }
-      throw e;
-    }
+    await checkCsr(dto.csr);
     return this.tx.run(async (em) => {
       const rows = (await em.query(
         `UPDATE enrollment_tokens SET uses = uses + 1
@@ -147,9 +138,7 @@ export class EnrollmentService {
       const hostname = (dto.hostname ?? 'agent').replace(/[^\w.-]/g, '').slice(0, 253) || 'agent';
       const leaf = await this.ca.issue({
         csrPem: dto.csr,
-        identity: { kind: 'agent', id: agentId, namespace: token.namespace },
-        tags: ['$identity=agent', `$namespace=${token.namespace}`, `$id=${agentId}`, `$hostname=${hostname}`],
-        ttlSeconds: AGENT_CERT_TTL_SECONDS,
+        ...agentCertificateRequest({ id: agentId, namespace: token.namespace, hostname }),
       });
       await em.getRepository(AgentEntity).insert({
         id: agentId,
