@@ -27,21 +27,25 @@ export interface Running {
 }
 
 /** Starts the control-plane process; resolves when it logs its URL, with the time that took. */
-export function start(dataDir: string, databaseUrl: string): Promise<Running> {
+export function start(dataDir: string, databaseUrl: string, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<Running> {
   const t0 = process.hrtime.bigint();
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, PALISADE_DATA_DIR: dataDir, PALISADE_LISTEN: '127.0.0.1:0', PALISADE_ADMIN_TOKEN: TOKEN, DATABASE_URL: databaseUrl, PALISADE_LOG_LEVEL: 'info' },
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+    env: { ...process.env, PALISADE_DATA_DIR: dataDir, PALISADE_LISTEN: '127.0.0.1:0', PALISADE_ADMIN_TOKEN: TOKEN, DATABASE_URL: databaseUrl, PALISADE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
     let buf = '';
-    child.stdout?.on('data', (c: Buffer) => {
+    const onData = (c: Buffer): void => {
       buf += c.toString();
       const m = /"url":"([^"]+)"/.exec(buf);
       if (m) {
+        // From here the log is drained unread: keeping and re-scanning it would load the measuring process.
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
         resolve({ child, url: m[1], ms: Number(process.hrtime.bigint() - t0) / 1e6 });
       }
-    });
+    };
+    child.stdout?.on('data', onData);
     child.on('exit', (code) => reject(new Error(`control plane exited with ${code}`)));
   });
 }

@@ -114,6 +114,27 @@ void describe(verifyCsr.name, () => {
     assert.equal(createPublicKey(publicKeyPem).asymmetricKeyDetails?.namedCurve, 'prime256v1');
   });
 
+  void it('accepts a P-256 CSR whose key is a compressed point (the DER decoder path) and returns its key', async () => {
+    const key = tmp.write('p256.pem', openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']).output);
+    const compressed = tmp.write('p256c.pem', openssl(['ec', '-in', key, '-conv_form', 'compressed']).output);
+    const csrPem = openssl(['req', '-new', '-key', compressed, '-subj', '/CN=x']).output;
+    const der = pemBlocks(csrPem, 'CERTIFICATE REQUEST')[0];
+    assert.ok(der.includes(Buffer.from('032200', 'hex')), 'the request carries a compressed point (a 33-byte BIT STRING)');
+    const { publicKeyPem } = await verifyCsr(csrPem);
+    const expected = openssl(['pkey', '-in', key, '-pubout']).output;
+    assert.equal(createPublicKey(publicKeyPem).export({ format: 'jwk' }).x, createPublicKey(expected).export({ format: 'jwk' }).x);
+  });
+
+  void it('refuses a P-256 CSR whose point is not on the curve (key check before the signature)', async () => {
+    const kp = await generateKeyPair();
+    const der = pemBlocks(await createCsr(kp.privateKeyPem), 'CERTIFICATE REQUEST')[0];
+    const at = der.indexOf(Buffer.from('03420004', 'hex'));
+    assert.ok(at > 0, 'the uncompressed point is in the request');
+    der[at + 4 + 63] ^= 0x01; // the last byte of y: the point leaves the curve
+    const pem = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
+    await assert.rejects(verifyCsr(pem), code('key_type_unsupported'));
+  });
+
   void it('refuses what is not one PEM certificate request', async () => {
     const kp = await generateKeyPair();
     const csr = await createCsr(kp.privateKeyPem);

@@ -104,19 +104,78 @@ function csrParts(der: Buffer): CsrParts | null {
   };
 }
 
+/** A CSR that passed verifyCsr: the certified key, ready for issueLeaf without being checked a second time. */
+export interface VerifiedCsr {
+  /** The certified public key as SPKI PEM (encoded on first read). */
+  readonly publicKeyPem: string;
+  /** The SubjectPublicKeyInfo DER exactly as the CSR carries it. */
+  readonly spki: Buffer;
+}
+
+// Only objects verifyCsr made count as verified: issueLeaf checks membership, not shape.
+const VERIFIED = new WeakSet<VerifiedCsr>();
+
 /**
  * Checks a CSR before anything is signed for it, in this order: it is one well-formed PEM PKCS#10 request
  * (`csr_malformed`), its key is ECDSA P-256 (`key_type_unsupported` — RSA, P-384, Ed25519 … are refused), and
  * its self-signature (ECDSA with SHA-256/384/512) verifies with that key (`csr_signature_invalid` — e.g. a CSR
- * whose public key was swapped for someone else's). Returns the certified public key as SPKI PEM.
+ * whose public key was swapped for someone else's). Returns the verified request, which issueLeaf accepts as
+ * `csr` in place of `csrPem` so a request is checked once however many steps it passes through.
  */
-export async function verifyCsr(csrPem: string): Promise<{ publicKeyPem: string }> {
-  const { key } = verifiedCsr(csrPem);
-  return { publicKeyPem: key.export({ format: 'pem', type: 'spki' }).toString() };
+export async function verifyCsr(csrPem: string): Promise<VerifiedCsr> {
+  const { key, spki } = await verifiedCsr(csrPem);
+  let pem: string | undefined;
+  const v: VerifiedCsr = {
+    spki,
+    get publicKeyPem() {
+      return (pem ??= key.export({ format: 'pem', type: 'spki' }).toString());
+    },
+  };
+  VERIFIED.add(v);
+  return v;
 }
 
-/** verifyCsr's checks, synchronously; returns the public key and its SPKI DER exactly as the CSR carries it. */
-export function verifiedCsr(csrPem: unknown, field = 'csrPem'): { key: KeyObject; spki: Buffer } {
+/** True only for what verifyCsr returned. */
+export function isVerifiedCsr(v: unknown): v is VerifiedCsr {
+  return typeof v === 'object' && v !== null && VERIFIED.has(v as VerifiedCsr);
+}
+
+/** The fixed DER prefix of an ECDSA P-256 SubjectPublicKeyInfo with an uncompressed point (RFC 5480). */
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03010703420004', 'hex');
+
+/**
+ * The key of a P-256 SPKI, or null if OpenSSL cannot read it as one. The usual uncompressed form goes through a
+ * JWK import — OpenSSL 3's DER decoder costs about twice as much, and issuance pays it once per certificate — which
+ * checks the point is on the curve just the same; any other encoding (a compressed point, another algorithm) takes
+ * the DER decoder and the curve check.
+ */
+function p256Key(spki: Buffer): KeyObject | null {
+  try {
+    if (spki.length === P256_SPKI_PREFIX.length + 64 && spki.subarray(0, P256_SPKI_PREFIX.length).equals(P256_SPKI_PREFIX)) {
+      const x = spki.subarray(P256_SPKI_PREFIX.length, P256_SPKI_PREFIX.length + 32).toString('base64url');
+      const y = spki.subarray(P256_SPKI_PREFIX.length + 32).toString('base64url');
+      return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x, y }, format: 'jwk' });
+    }
+    const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    return isP256(key) ? key : null;
+  } catch {
+    return null; // a key OpenSSL cannot parse is not one we support either
+  }
+}
+
+/** node:crypto's verify in the libuv thread pool, so a burst of CSRs does not hold the event loop. */
+function verifyAsync(hash: string, data: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      nodeVerify(hash, data, key, signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+/** verifyCsr's checks; returns the public key and its SPKI DER exactly as the CSR carries it. */
+export async function verifiedCsr(csrPem: unknown, field = 'csrPem'): Promise<{ key: KeyObject; spki: Buffer }> {
   const malformed = (): never => {
     throw new PkiError('csr_malformed', `${field} is not a PEM PKCS#10 certificate request`, field);
   };
@@ -128,13 +187,8 @@ export function verifiedCsr(csrPem: unknown, field = 'csrPem'): { key: KeyObject
   if (!parts) {
     return malformed();
   }
-  let key: KeyObject | null = null;
-  try {
-    key = createPublicKey({ key: parts.spki, format: 'der', type: 'spki' });
-  } catch {
-    key = null; // a key OpenSSL cannot parse is not one we support either
-  }
-  if (!key || !isP256(key)) {
+  const key = p256Key(parts.spki);
+  if (!key) {
     throw new PkiError(
       'key_type_unsupported',
       `${field} carries a public key that is not ECDSA P-256`,
@@ -142,13 +196,7 @@ export function verifiedCsr(csrPem: unknown, field = 'csrPem'): { key: KeyObject
     );
   }
   const hash = ECDSA_HASHES.get(parts.sigAlg.toString('hex'));
-  let ok = false;
-  try {
-    ok = hash !== undefined && nodeVerify(hash, parts.info, key, parts.signature);
-  } catch {
-    ok = false;
-  }
-  if (!ok) {
+  if (hash === undefined || !(await verifyAsync(hash, parts.info, key, parts.signature))) {
     throw new PkiError('csr_signature_invalid', `${field} is not signed by the key it carries`, field);
   }
   return { key, spki: Buffer.from(parts.spki) };

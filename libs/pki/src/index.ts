@@ -3,7 +3,7 @@
 export { PkiError, type PkiErrorCode } from './errors';
 export { TAGS_OID } from './tags-extension';
 export { generateKeyPair } from './keys';
-export { createCsr, verifyCsr } from './csr';
+export { createCsr, verifyCsr, type VerifiedCsr } from './csr';
 export {
   createRootCa,
   createIssuingCa,

@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCsr } from './csr';
+import { X509Certificate } from 'node:crypto';
+import { createCsr, verifyCsr } from './csr';
 import { PkiError } from './errors';
 import { generateKeyPair } from './keys';
 import { issueLeaf, type IssueLeafOptions } from './leaf';
@@ -212,6 +213,15 @@ void describe(issueLeaf.name, () => {
     const p384 = res.output.slice(res.output.indexOf('-----BEGIN CERTIFICATE REQUEST-----'));
     await assert.rejects(issueLeaf(base({ csrPem: p384 })), code('key_type_unsupported', 'csrPem'));
     await assert.rejects(issueLeaf(base({ csrPem: 'x' })), code('csr_malformed', 'csrPem'));
+    // A request verifyCsr checked is accepted as `csr`; a look-alike object is not, nor both fields at once.
+    const kp = await generateKeyPair();
+    const pem = await createCsr(kp.privateKeyPem);
+    const verified = await verifyCsr(pem);
+    const issued = await issueLeaf(base({ csrPem: undefined, csr: verified }));
+    assert.equal(new X509Certificate(issued.certPem).publicKey.export({ format: 'pem', type: 'spki' }), kp.publicKeyPem, 'it certifies the verified key');
+    const forged = { spki: verified.spki, publicKeyPem: verified.publicKeyPem };
+    await assert.rejects(issueLeaf(base({ csrPem: undefined, csr: forged })), code('csr_malformed', 'csr'));
+    await assert.rejects(issueLeaf(base({ csrPem: pem, csr: verified })), code('csr_malformed', 'csr'));
     const l = await leaf(ca.issuing);
     await assert.rejects(
       issueLeaf(

@@ -20,7 +20,7 @@ import {
   utf8String,
 } from './der';
 import { CLOCK_SKEW_SECONDS, loadCa, resolveNow, wholeSeconds, type CaMaterial } from './ca';
-import { verifiedCsr } from './csr';
+import { isVerifiedCsr, verifiedCsr, type VerifiedCsr } from './csr';
 import { assertIdentity, spiffeId, type Identity } from './identity';
 import { TAGS_OID, encodeTags, normalizeCertTags } from './tags-extension';
 
@@ -29,7 +29,9 @@ export const LEAF_MAX_TTL_SECONDS_DEFAULT = 86_400;
 
 export interface IssueLeafOptions {
   issuer: CaMaterial;
-  csrPem: string;
+  /** The request as PEM (verified here), or `csr`: one verifyCsr already checked. Exactly one of the two. */
+  csrPem?: string;
+  csr?: VerifiedCsr;
   identity: Identity;
   tags: string[];
   ttlSeconds: number;
@@ -135,7 +137,8 @@ function positiveInt(v: unknown, field: string): number {
 }
 
 /**
- * Issues a leaf certificate for the key in `csrPem`, signed by `issuer` (normally the issuing CA).
+ * Issues a leaf certificate for the key in `csrPem` (or in `csr`, already verified), signed by `issuer`
+ * (normally the issuing CA).
  *
  * Checks, before signing anything: identity (`identity_malformed`/`trust_domain_malformed`), that the identity's
  * trust domain is the issuer's (`trust_domain_mismatch`), tags (`tags_malformed`), ttlSeconds a positive
@@ -180,7 +183,15 @@ export async function issueLeaf(o: IssueLeafOptions): Promise<IssuedLeaf> {
       'ttlSeconds',
     );
   }
-  const { spki } = verifiedCsr(o.csrPem);
+  let spki: Buffer;
+  if (o.csr !== undefined) {
+    if (!isVerifiedCsr(o.csr) || o.csrPem !== undefined) {
+      throw new PkiError('csr_malformed', 'csr must be what verifyCsr returned, and csrPem absent', 'csr');
+    }
+    spki = o.csr.spki;
+  } else {
+    spki = (await verifiedCsr(o.csrPem)).spki;
+  }
 
   const serial = newSerial();
   const tbs = seq(
@@ -216,8 +227,11 @@ export async function issueLeaf(o: IssueLeafOptions): Promise<IssuedLeaf> {
       ),
     ),
   );
-  // ECDSA-Sig-Value in DER, as X.509 wants it (node:crypto's default dsaEncoding).
-  const signature = nodeSign('sha256', tbs, issuer.privateKey);
+  // ECDSA-Sig-Value in DER, as X.509 wants it (node:crypto's default dsaEncoding); signed in the libuv thread
+  // pool, so a burst of issuance leaves the event loop free for the requests around it.
+  const signature = await new Promise<Buffer>((resolve, reject) =>
+    nodeSign('sha256', tbs, issuer.privateKey, (err, sig) => (err ? reject(err) : resolve(sig))),
+  );
   const der = seq(tbs, ECDSA_WITH_SHA256, bitString(signature));
   const certPem = toPem('CERTIFICATE', der);
   return { certPem, chainPem: certPem + toPem('CERTIFICATE', issuer.der), serial, notBefore, notAfter };

@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { PkiError, verifyCsr, type Identity } from '@palisade/pki';
+import { PkiError, verifyCsr, type Identity, type VerifiedCsr } from '@palisade/pki';
 import { ApiError } from '../../common/api-error';
 
 /** Agent certificates live 24 h (DESIGN.md §3) and are renewed over the control channel at half life. */
@@ -18,10 +18,13 @@ export function agentCertificateRequest(a: { id: string; namespace: string; host
   };
 }
 
-/** Checks a CSR's signature and key type before anything is consumed or issued: a 400 naming `csr` otherwise. */
-export async function checkCsr(csr: string): Promise<void> {
+/**
+ * Checks a CSR's signature and key type before anything is consumed or issued: a 400 naming `csr` otherwise.
+ * The verified request goes on to CaService.issue as `csr`, so it is not checked a second time.
+ */
+export async function checkCsr(csr: string): Promise<VerifiedCsr> {
   try {
-    await verifyCsr(csr);
+    return await verifyCsr(csr);
   } catch (e) {
     if (e instanceof PkiError) {
       throw new ApiError(HttpStatus.BAD_REQUEST, e.code, e.message, { field: 'csr' });

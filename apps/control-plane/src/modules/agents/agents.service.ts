@@ -214,7 +214,7 @@ export class AgentsService {
     agentId: string,
     req: { subject: 'agent' | 'pu'; puName?: string; csr: string },
   ): Promise<{ certificate: string; notAfter: Date; puId?: string; trustBundle: string[] }> {
-    await checkCsr(req.csr);
+    const csr = await checkCsr(req.csr);
     return this.tx.run(async (em) => {
       const agent = await em.getRepository(AgentEntity).findOne({ where: { id: agentId } });
       if (!agent || agent.revokedAt) {
@@ -222,7 +222,7 @@ export class AgentsService {
       }
       if (req.subject === 'agent') {
         const leaf = await this.ca.issue({
-          csrPem: req.csr,
+          csr,
           ...agentCertificateRequest(agent),
         });
         await this.recordIssued(em, leaf.serial, 'agent', agent, null, leaf.notAfter);
@@ -253,7 +253,7 @@ export class AgentsService {
         agentId: target.agentId,
       });
       const leaf = await this.ca.issue({
-        csrPem: req.csr,
+        csr,
         identity: { kind: 'pu', id: target.id, namespace: target.namespace },
         tags: [...tags, `$hostname=${agent.hostname}`],
         ttlSeconds: ns?.puCertificateTtlSeconds ?? 3600,

@@ -34,18 +34,33 @@ export class AuditService {
   constructor(private readonly dataSource: DataSource) {}
 
   async record(em: EntityManager, caller: Caller | null, e: AuditEntry): Promise<void> {
-    await em.insert(AuditLogEntity, {
-      actorTokenId: caller?.principal.tokenId ?? null,
-      actorName: caller?.principal.name ?? 'system',
-      requestId: caller?.requestId ?? null,
-      action: e.action,
-      kind: e.kind,
-      namespace: e.namespace,
-      objectId: e.objectId ?? null,
-      objectName: e.objectName ?? null,
-      before: (e.before === undefined ? null : JSON.parse(JSON.stringify(e.before))) as never,
-      after: (e.after === undefined ? null : JSON.parse(JSON.stringify(e.after))) as never,
-    });
+    await this.recordMany(em, caller, [e]);
+  }
+
+  /** Several entries by one caller with one statement (group-committed writes such as enrollment). */
+  async recordMany(em: EntityManager, caller: Caller | null, entries: AuditEntry[]): Promise<void> {
+    if (entries.length === 0) {
+      return;
+    }
+    const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+    await em.query(
+      `INSERT INTO audit_logs (actor_token_id, actor_name, request_id, action, kind, namespace, object_id, object_name, before, after)
+       SELECT $1::uuid, $2::text, $3::text, e.action, e.kind, e.namespace, e.object_id, e.object_name, e.before, e.after
+         FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::jsonb[])
+           AS e(action, kind, namespace, object_id, object_name, before, after)`,
+      [
+        caller?.principal.tokenId ?? null,
+        caller?.principal.name ?? 'system',
+        caller?.requestId ?? null,
+        entries.map((e) => e.action),
+        entries.map((e) => e.kind),
+        entries.map((e) => e.namespace),
+        entries.map((e) => e.objectId ?? null),
+        entries.map((e) => e.objectName ?? null),
+        entries.map((e) => json(e.before)),
+        entries.map((e) => json(e.after)),
+      ],
+    );
   }
 
   /** Newest first, limited to the caller's subtree. */

@@ -1,17 +1,16 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
+import { type VerifiedCsr } from '@palisade/pki';
 import { decodeEnrollmentToken, encodeEnrollmentToken, normalizeSerial, ProtocolError } from '@palisade/protocol';
 import { ApiError } from '../../common/api-error';
 import { type Caller } from '../../common/request-context';
 import { canSee } from '../../auth/principal';
 import { TransactionService } from '../../database/transaction.service';
+import { GroupCommit } from '../../database/group-commit';
 import { AuditService } from '../audit/audit.service';
 import { CaService } from '../ca/ca.service';
 import { NamespaceEntity } from '../namespaces/namespace.entity';
-import { AgentEntity } from '../agents/agent.entity';
-import { IssuedCertificateEntity } from '../agents/issued-certificate.entity';
-
 import { agentCertificateRequest, checkCsr } from '../agents/agent-certificate';
 import { EnrollmentTokenEntity } from './enrollment-token.entity';
 import { type CreateEnrollmentTokenDto, type EnrollDto } from './dto/enrollment.dto';
@@ -40,21 +39,44 @@ const hashSecret = (s: string) => createHash('sha256').update(s, 'utf8').digest(
 const tokenInvalid = () =>
   new ApiError(HttpStatus.UNAUTHORIZED, 'enrollment_token_invalid', 'the enrollment token is unknown, expired or already used');
 
+/** One enrollment waiting for its batch: the token's hash, the verified CSR and the sanitised host name. */
+interface EnrollItem {
+  secretHash: string;
+  csr: VerifiedCsr;
+  hostname: string;
+}
+
+/** Most enrollments one transaction writes; 16 in flight per client is the benchmark's and a fleet rollout's shape. */
+const ENROLL_MAX_BATCH = 64;
+
 /**
- * One-time enrollment. A token is 256 random bits shown once; the database holds its SHA-256 only. Redeeming it is
- * a single conditional UPDATE (`uses < max_uses AND expires_at > now()`), so of N concurrent uses of a single-use
- * token exactly one succeeds — the row lock serialises them on Postgres, and PGlite runs one transaction at a time.
- * The agent's certificate is issued from its CSR in the same transaction: no agent without a certificate, and no
- * consumed token without an agent.
+ * One-time enrollment. A token is 256 random bits shown once; the database holds its SHA-256 only.
+ *
+ * Enrollments are group-committed (database/group-commit.ts): the ones that arrive together are written by one
+ * transaction, which locks their tokens (`SELECT … FOR UPDATE`, in id order so two batches never deadlock), hands
+ * out each token's remaining uses in arrival order, issues the certificates, and writes the use counts, agents,
+ * certificate records and audit entries with one multi-row statement each. So of N concurrent uses of a
+ * single-use token exactly one succeeds, whichever batches they land in (the row lock serialises batches on
+ * Postgres; PGlite runs one transaction at a time), and an agent exists iff its certificate record, audit entry
+ * and token use do. The CSR is checked before anything is locked, so a bad request consumes nothing.
  */
 @Injectable()
 export class EnrollmentService {
+  private readonly batches: GroupCommit<EnrollItem, EnrollResponse>;
+
   constructor(
     private readonly tx: TransactionService,
     private readonly audit: AuditService,
     private readonly ca: CaService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    // PGlite is one session: a second batch would only queue behind the first, and a longer queue makes the next
+    // batch larger (one file-system commit for more certificates). Postgres commits batches side by side.
+    this.batches = new GroupCommit((items) => this.enrollBatch(items), {
+      maxBatch: ENROLL_MAX_BATCH,
+      concurrency: config.databaseUrl === null ? 1 : 2,
+    });
+  }
 
   async createToken(caller: Caller, dto: CreateEnrollmentTokenDto, publicUrl: string): Promise<EnrollmentTokenView> {
     if (!canSee(caller.principal, dto.namespace)) {
@@ -116,67 +138,81 @@ export class EnrollmentService {
       }
       throw e;
     }
-    await checkCsr(dto.csr);
+    const csr = await checkCsr(dto.csr);
+    const hostname = (dto.hostname ?? 'agent').replace(/[^\w.-]/g, '').slice(0, 253) || 'agent';
+    return this.batches.submit({ secretHash: hashSecret(secret), csr, hostname });
+  }
+
+  /** One transaction for a batch of enrollments; one outcome per item (an ApiError for a refused token). */
+  private enrollBatch(items: EnrollItem[]): Promise<(EnrollResponse | Error)[]> {
     return this.tx.run(async (em) => {
-      const rows = (await em.query(
-        `UPDATE enrollment_tokens SET uses = uses + 1
-          WHERE token_hash = $1 AND uses < max_uses AND expires_at > now()
-          RETURNING id, namespace, tags`,
-        [hashSecret(secret)],
-      )) as unknown;
-      // TypeORM returns [rows, count] for UPDATE … RETURNING on Postgres.
-      const list = (Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0] : rows) as {
-        id: string;
-        namespace: string;
-        tags: string[];
-      }[];
-      const token = list[0];
-      if (!token) {
-        throw tokenInvalid();
+      const tokens = (await em.query(
+        `SELECT id, token_hash, namespace, tags, max_uses - uses AS remaining FROM enrollment_tokens
+          WHERE token_hash = ANY($1::text[]) AND uses < max_uses AND expires_at > now()
+          ORDER BY id FOR UPDATE`,
+        [[...new Set(items.map((i) => i.secretHash))]],
+      )) as { id: string; token_hash: string; namespace: string; tags: string[]; remaining: number }[];
+      const byHash = new Map(tokens.map((t) => [t.token_hash, { ...t, left: Number(t.remaining), taken: 0 }]));
+      const granted: { at: number; token: { id: string; namespace: string; tags: string[] }; agentId: string; item: EnrollItem }[] = [];
+      // null until the item's certificate is issued below; refused items get their error at once.
+      const outcomes: (EnrollResponse | Error | null)[] = items.map((item, at) => {
+        const token = byHash.get(item.secretHash);
+        if (!token || token.taken >= token.left) {
+          return tokenInvalid();
+        }
+        token.taken++;
+        granted.push({ at, token, agentId: randomUUID(), item });
+        return null;
+      });
+      if (granted.length === 0) {
+        return outcomes as Error[];
       }
-      const agentId = randomUUID();
-      const hostname = (dto.hostname ?? 'agent').replace(/[^\w.-]/g, '').slice(0, 253) || 'agent';
-      const leaf = await this.ca.issue({
-        csrPem: dto.csr,
-        ...agentCertificateRequest({ id: agentId, namespace: token.namespace, hostname }),
-      });
-      await em.getRepository(AgentEntity).insert({
-        id: agentId,
-        namespace: token.namespace,
-        name: hostname,
-        hostname,
-        allowedTags: token.tags,
-        enrollmentTokenId: token.id,
-        revokedAt: null,
-        connected: false,
-        capabilities: [],
-      });
-      await em.getRepository(IssuedCertificateEntity).insert({
-        serial: normalizeSerial(leaf.serial),
-        kind: 'agent',
-        agentId,
-        puId: null,
-        namespace: token.namespace,
-        notAfter: leaf.notAfter,
-        revokedAt: null,
-      });
+      const leaves = await Promise.all(
+        granted.map((g) => this.ca.issue({ csr: g.item.csr, ...agentCertificateRequest({ id: g.agentId, namespace: g.token.namespace, hostname: g.item.hostname }) })),
+      );
+      const used = [...byHash.values()].filter((t) => t.taken > 0);
+      await em.query(
+        `UPDATE enrollment_tokens AS t SET uses = t.uses + u.n FROM unnest($1::uuid[], $2::int[]) AS u(id, n) WHERE t.id = u.id`,
+        [used.map((t) => t.id), used.map((t) => t.taken)],
+      );
+      const col = <T>(f: (g: (typeof granted)[number], i: number) => T): T[] => granted.map(f);
+      await em.query(
+        `INSERT INTO agents (id, namespace, name, hostname, allowed_tags, enrollment_token_id)
+         SELECT a.id, a.namespace, a.hostname, a.hostname, a.tags, a.token FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::uuid[])
+             AS a(id, namespace, hostname, tags, token)`,
+        [col((g) => g.agentId), col((g) => g.token.namespace), col((g) => g.item.hostname), col((g) => JSON.stringify(g.token.tags)), col((g) => g.token.id)],
+      );
+      await em.query(
+        `INSERT INTO issued_certificates (serial, kind, agent_id, pu_id, namespace, not_after)
+         SELECT c.serial, 'agent', c.agent, NULL, c.namespace, c.not_after FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[])
+             AS c(serial, agent, namespace, not_after)`,
+        [col((_, i) => normalizeSerial(leaves[i].serial)), col((g) => g.agentId), col((g) => g.token.namespace), col((_, i) => leaves[i].notAfter.toISOString())],
+      );
       // No change record: a new agent changes no other agent's rule set, and its own is compiled when it says
       // hello (which registers its processing units — those are changes). Enrollment stays cheap under load.
-      await this.audit.record(em, null, {
-        action: 'create',
-        kind: 'agent',
-        namespace: token.namespace,
-        objectId: agentId,
-        objectName: hostname,
-        after: { id: agentId, namespace: token.namespace, hostname, enrollmentTokenId: token.id },
+      await this.audit.recordMany(
+        em,
+        null,
+        granted.map((g) => ({
+          action: 'create',
+          kind: 'agent',
+          namespace: g.token.namespace,
+          objectId: g.agentId,
+          objectName: g.item.hostname,
+          after: { id: g.agentId, namespace: g.token.namespace, hostname: g.item.hostname, enrollmentTokenId: g.token.id },
+        })),
+      );
+      const trustBundle = this.ca.trustBundle();
+      granted.forEach((g, i) => {
+        outcomes[g.at] = {
+          agentId: g.agentId,
+          namespace: g.token.namespace,
+          trustDomain: this.config.trustDomain,
+          certificate: leaves[i].chainPem,
+          trustBundle,
+        };
       });
-      return {
-        agentId,
-        namespace: token.namespace,
-        trustDomain: this.config.trustDomain,
-        certificate: leaf.chainPem,
-        trustBundle: await this.ca.trustBundle(),
-      };
+      return outcomes as (EnrollResponse | Error)[];
     });
   }
 }

@@ -114,6 +114,31 @@ for (const backend of backends()) {
       assert.equal(await uses(tok.id), 3);
     });
 
+    it('enrolls concurrent agents (group-committed) with their own tokens: each its own agent, certificate record and audit entry', async () => {
+      const toks = await Promise.all(Array.from({ length: 8 }, () => newToken()));
+      const spent = await newToken();
+      assert.equal((await redeem(spent.token)).status, 201);
+      const replies = await Promise.all([...toks.map((tk) => redeem(tk.token)), redeem(spent.token)]);
+      assert.deepEqual(replies.map((r) => r.status), [...Array(8).fill(201), 401], 'the spent token is refused alone');
+      const ids = replies.slice(0, 8).map((r) => r.body.agentId as string);
+      assert.equal(new Set(ids).size, 8);
+      for (const [i, r] of replies.slice(0, 8).entries()) {
+        const v = await verifyChain({ chainPem: r.body.certificate, trustBundle: r.body.trustBundle });
+        assert.equal(v.identity.id, ids[i]);
+        const serial = readCertificate(r.body.certificate).serial;
+        const rec = (await t.cp.dataSource.query('SELECT agent_id, kind FROM issued_certificates WHERE agent_id = $1', [ids[i]])) as { agent_id: string; kind: string }[];
+        assert.deepEqual(rec, [{ agent_id: ids[i], kind: 'agent' }], `one certificate record for agent ${i} (serial ${serial})`);
+        const agent = (await t.cp.dataSource.query('SELECT enrollment_token_id, hostname, allowed_tags FROM agents WHERE id = $1', [ids[i]])) as { enrollment_token_id: string; hostname: string; allowed_tags: string[] }[];
+        assert.deepEqual(agent, [{ enrollment_token_id: toks[i].id, hostname: 'h1', allowed_tags: [] }]);
+        const audit = (await t.cp.dataSource.query(`SELECT actor_name, action, after FROM audit_logs WHERE kind = 'agent' AND object_id = $1`, [ids[i]])) as { actor_name: string; action: string; after: { enrollmentTokenId: string } }[];
+        assert.equal(audit.length, 1);
+        assert.equal(audit[0].action, 'create');
+        assert.equal(audit[0].after.enrollmentTokenId, toks[i].id);
+        assert.equal(await uses(toks[i].id), 1);
+      }
+      assert.equal(await uses(spent.id), 1);
+    });
+
     it('refuses an expired token like an unknown one', async () => {
       const tok = await newToken({ ttlSeconds: 60 });
       // No clock seam in the service: moving expires_at into the past is the test double of time passing.

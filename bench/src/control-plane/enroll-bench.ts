@@ -1,0 +1,160 @@
+// Certificates issued per second from CSRs through POST /v1/enroll (issue 4), on its own so each setup can be
+// measured and profiled apart from the rest of the control-plane figures. Prints figures; asserts nothing.
+//   node tools/build.mjs && node dist/bench/src/control-plane/enroll-bench.js [options]
+//     --db pglite|postgres     embedded database (default) or BENCH_DATABASE_URL / the local server (a fresh database)
+//     --conn new|keepalive     a new TLS connection per enrollment, as every real agent makes (default), or kept alive
+//     --tokens each|shared     one single-use token per agent (default, the normal case) or one n-use token
+//     --n 600 --parallel 16 --rounds 3
+//     --prof DIR               the control plane runs with --cpu-prof into DIR
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request, type RequestOptions } from 'node:https';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { createCsr, generateKeyPair } from '@palisade/pki';
+import { start, stop, TOKEN } from '../control-plane-bench';
+import { median } from '../datapath/run';
+import { call, type Api } from './sim-agents';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : (process.argv[i + 1] ?? dflt);
+}
+
+function enroll(api: Api, agent: Agent | false, secureContext: SecureContext, body: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    // One secure context for every request: `ca` per request would parse the bundle into a new one each time,
+    // work of the load generator that shares the two cores with the control plane.
+    const options: RequestOptions & { secureContext: SecureContext } = { method: 'POST', secureContext, agent, headers: { 'content-type': 'application/json', 'content-length': body.length } };
+    const req = request(`${api.url}/v1/enroll`, options, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error('POST /v1/enroll: no answer within 30 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export interface EnrollFigures {
+  perSecond: number;
+  rounds: number[];
+  /** CPU time of the control-plane process per certificate (user + system), median over rounds. */
+  serverCpuMsPerCert: number | null;
+  /** CPU time of this load generator per certificate. */
+  clientCpuMsPerCert: number;
+}
+
+/** utime + stime of a process in ms, from /proc (Linux); null elsewhere. */
+function processCpuMs(pid: number | undefined): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `rounds` × `n` enrollments with `parallel` in flight against a running control plane; certificates/s per round.
+ * Tokens and CSRs are made before the clock starts (key generation is the agent's cost, not the control plane's).
+ */
+export async function measureEnroll(api: Api, serverPid: number | undefined, o: { namespace: string; n: number; parallel: number; rounds: number; keepAlive: boolean; sharedToken: boolean }): Promise<EnrollFigures> {
+  // 64 keys and CSRs in rotation: each request is checked on its own merits, as agents' requests are.
+  const csrs = await Promise.all(Array.from({ length: 64 }, async (_, i) => createCsr((await generateKeyPair()).privateKeyPem, `bench-agent-${i}`)));
+  const out: number[] = [];
+  const serverCpu: number[] = [];
+  const clientCpu: number[] = [];
+  const secureContext = createSecureContext({ ca: api.ca, minVersion: 'TLSv1.3' });
+  for (let round = 0; round < o.rounds; round++) {
+    const tokens: string[] = [];
+    for (let i = 0; i < (o.sharedToken ? 1 : o.n); i++) {
+      const t = await call(api, 'POST', '/v1/enrollmenttokens', { namespace: o.namespace, maxUses: o.sharedToken ? o.n : 1, ttlSeconds: 3600 });
+      if (t.status !== 201) {
+        throw new Error(`enrollment token: ${t.status} ${JSON.stringify(t.body)}`);
+      }
+      tokens.push(String(t.body.token));
+    }
+    const bodies = Array.from({ length: o.n }, (_, i) => Buffer.from(JSON.stringify({ token: tokens[o.sharedToken ? 0 : i], csr: csrs[i % csrs.length], hostname: `bench-${round}-${i}` })));
+    const agent = o.keepAlive ? new Agent({ keepAlive: true, maxSockets: o.parallel }) : false;
+    let next = 0;
+    const s0 = processCpuMs(serverPid);
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: o.parallel }, async () => {
+        while (next < o.n) {
+          const status = await enroll(api, agent, secureContext, bodies[next++]);
+          if (status !== 201) {
+            throw new Error(`enroll: HTTP ${status}`);
+          }
+        }
+      }),
+    );
+    out.push(o.n / (Number(process.hrtime.bigint() - t0) / 1e9));
+    const s1 = processCpuMs(serverPid);
+    const c1 = process.cpuUsage(c0);
+    if (s0 !== null && s1 !== null) {
+      serverCpu.push((s1 - s0) / o.n);
+    }
+    clientCpu.push((c1.user + c1.system) / 1000 / o.n);
+    if (agent) {
+      agent.destroy();
+    }
+  }
+  return { perSecond: median(out), rounds: out, serverCpuMsPerCert: serverCpu.length ? median(serverCpu) : null, clientCpuMsPerCert: median(clientCpu) };
+}
+
+async function main(): Promise<void> {
+  const db = arg('db', 'pglite');
+  const keepAlive = arg('conn', 'new') === 'keepalive';
+  const sharedToken = arg('tokens', 'each') === 'shared';
+  const n = Number(arg('n', '600'));
+  const parallel = Number(arg('parallel', '16'));
+  const rounds = Number(arg('rounds', '3'));
+  const prof = arg('prof', '');
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-enroll-bench-'));
+  let databaseUrl = '';
+  let drop: (() => Promise<void>) | undefined;
+  if (db === 'postgres') {
+    const server = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+    const name = `palisade_bench_${randomBytes(4).toString('hex')}`;
+    const admin = new Client({ connectionString: server });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const u = new URL(server);
+    u.pathname = `/${name}`;
+    databaseUrl = u.toString();
+    drop = async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    };
+  }
+  const cp = await start(dir, databaseUrl, prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []);
+  try {
+    const api: Api = { url: cp.url, ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), token: TOKEN };
+    await call(api, 'POST', '/v1/namespaces', { name: '/bench' });
+    // One discarded warm-up round (JIT, connection pool), then the measured rounds.
+    await measureEnroll(api, cp.child.pid, { namespace: '/bench', n: Math.min(n, 200), parallel, rounds: 1, keepAlive, sharedToken });
+    const f = await measureEnroll(api, cp.child.pid, { namespace: '/bench', n, parallel, rounds, keepAlive, sharedToken });
+    console.log(
+      `${db}, ${keepAlive ? 'kept-alive connections' : 'a new TLS connection per enrollment'}, ${sharedToken ? `one ${n}-use token` : 'one token per agent'}, ${parallel} in flight: ` +
+        `${f.perSecond.toFixed(0)} certificates/s (median of ${rounds} × ${n}; rounds ${f.rounds.map((r) => r.toFixed(0)).join(', ')}); ` +
+        `control-plane CPU ${f.serverCpuMsPerCert?.toFixed(2) ?? '?'} ms/certificate, load generator ${f.clientCpuMsPerCert.toFixed(2)} ms/certificate`,
+    );
+  } finally {
+    await stop(cp);
+    await drop?.();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  main().catch((e: Error) => {
+    console.error(e.message);
+    process.exit(1);
+  });
+}
