@@ -6,6 +6,8 @@
 //     --tokens each|shared     one single-use token per agent (default, the normal case) or one n-use token
 //     --n 600 --parallel 16 --rounds 3
 //     --prof DIR               the control plane runs with --cpu-prof into DIR
+//     --path channel           instead: processing-unit certificates from csr messages over the control channel
+//                              (--agents 16 connected agents, --per-agent 4 requests in flight on each)
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request, type RequestOptions } from 'node:https';
@@ -16,7 +18,7 @@ import { Client } from 'pg';
 import { createCsr, generateKeyPair } from '@palisade/pki';
 import { start, stop, TOKEN } from '../control-plane-bench';
 import { median } from '../datapath/run';
-import { call, type Api } from './sim-agents';
+import { call, enrollMany, SimAgent, type Api } from './sim-agents';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,16 +60,56 @@ function processCpuMs(pid: number | undefined): number | null {
   }
 }
 
+/** Rounds of a measurement: each round's rate and CPU per certificate, combined as medians. */
+class Rounds {
+  private readonly rates: number[] = [];
+  private readonly serverCpu: number[] = [];
+  private readonly clientCpu: number[] = [];
+
+  constructor(private readonly serverPid: number | undefined) {}
+
+  /** Times `run` issuing `n` certificates: wall clock, the control plane's CPU and this process's CPU. */
+  async time(n: number, run: () => Promise<unknown>): Promise<void> {
+    const s0 = processCpuMs(this.serverPid);
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await run();
+    this.rates.push(n / (Number(process.hrtime.bigint() - t0) / 1e9));
+    const s1 = processCpuMs(this.serverPid);
+    const c1 = process.cpuUsage(c0);
+    if (s0 !== null && s1 !== null) {
+      this.serverCpu.push((s1 - s0) / n);
+    }
+    this.clientCpu.push((c1.user + c1.system) / 1000 / n);
+  }
+
+  figures(): EnrollFigures {
+    return { perSecond: median(this.rates), rounds: this.rates, serverCpuMsPerCert: this.serverCpu.length ? median(this.serverCpu) : null, clientCpuMsPerCert: median(this.clientCpu) };
+  }
+}
+
+/** 64 keys and CSRs in rotation: each request is checked on its own merits, as agents' requests are. */
+const makeCsrs = (prefix: string) => Promise.all(Array.from({ length: 64 }, async (_, i) => createCsr((await generateKeyPair()).privateKeyPem, `${prefix}-${i}`)));
+
+/** Runs `workers` loops that each call `one(i)` for the next i until `n` are done. */
+async function drain(n: number, workers: number, one: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < n) {
+        await one(next++);
+      }
+    }),
+  );
+}
+
 /**
  * `rounds` × `n` enrollments with `parallel` in flight against a running control plane; certificates/s per round.
  * Tokens and CSRs are made before the clock starts (key generation is the agent's cost, not the control plane's).
  */
 export async function measureEnroll(api: Api, serverPid: number | undefined, o: { namespace: string; n: number; parallel: number; rounds: number; keepAlive: boolean; sharedToken: boolean }): Promise<EnrollFigures> {
-  // 64 keys and CSRs in rotation: each request is checked on its own merits, as agents' requests are.
-  const csrs = await Promise.all(Array.from({ length: 64 }, async (_, i) => createCsr((await generateKeyPair()).privateKeyPem, `bench-agent-${i}`)));
-  const out: number[] = [];
-  const serverCpu: number[] = [];
-  const clientCpu: number[] = [];
+  const csrs = await makeCsrs('bench-agent');
+  const rounds = new Rounds(serverPid);
   const secureContext = createSecureContext({ ca: api.ca, minVersion: 'TLSv1.3' });
   for (let round = 0; round < o.rounds; round++) {
     const tokens: string[] = [];
@@ -80,32 +122,40 @@ export async function measureEnroll(api: Api, serverPid: number | undefined, o: 
     }
     const bodies = Array.from({ length: o.n }, (_, i) => Buffer.from(JSON.stringify({ token: tokens[o.sharedToken ? 0 : i], csr: csrs[i % csrs.length], hostname: `bench-${round}-${i}` })));
     const agent = o.keepAlive ? new Agent({ keepAlive: true, maxSockets: o.parallel }) : false;
-    let next = 0;
-    const s0 = processCpuMs(serverPid);
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: o.parallel }, async () => {
-        while (next < o.n) {
-          const status = await enroll(api, agent, secureContext, bodies[next++]);
-          if (status !== 201) {
-            throw new Error(`enroll: HTTP ${status}`);
-          }
+    await rounds.time(o.n, () =>
+      drain(o.n, o.parallel, async (i) => {
+        const status = await enroll(api, agent, secureContext, bodies[i]);
+        if (status !== 201) {
+          throw new Error(`enroll: HTTP ${status}`);
         }
       }),
     );
-    out.push(o.n / (Number(process.hrtime.bigint() - t0) / 1e9));
-    const s1 = processCpuMs(serverPid);
-    const c1 = process.cpuUsage(c0);
-    if (s0 !== null && s1 !== null) {
-      serverCpu.push((s1 - s0) / o.n);
-    }
-    clientCpu.push((c1.user + c1.system) / 1000 / o.n);
     if (agent) {
       agent.destroy();
     }
   }
-  return { perSecond: median(out), rounds: out, serverCpuMsPerCert: serverCpu.length ? median(serverCpu) : null, clientCpuMsPerCert: median(clientCpu) };
+  return rounds.figures();
+}
+
+/**
+ * `rounds` × `n` processing-unit certificates from csr messages over `agents` connected agents' control channels,
+ * `perAgent` requests in flight on each; certificates/s per round, CPU per certificate as in measureEnroll.
+ */
+export async function measureChannel(api: Api, serverPid: number | undefined, o: { namespace: string; agents: number; perAgent: number; n: number; rounds: number }): Promise<EnrollFigures> {
+  const { creds } = await enrollMany(api, o.namespace, o.agents);
+  const agents = await Promise.all(creds.map((c) => SimAgent.connect(api, c)));
+  await Promise.all(agents.map((a) => a.waitForChange(null)));
+  const csrs = await makeCsrs('bench-pu');
+  const rounds = new Rounds(serverPid);
+  try {
+    for (let round = 0; round < o.rounds; round++) {
+      // Request i goes to agent i mod agents, so every agent keeps perAgent requests in flight.
+      await rounds.time(o.n, () => drain(o.n, agents.length * o.perAgent, (i) => agents[i % agents.length].requestCertificate(csrs[i % csrs.length], 'tcp:8106')));
+    }
+  } finally {
+    agents.forEach((a) => a.close());
+  }
+  return rounds.figures();
 }
 
 async function main(): Promise<void> {
@@ -137,6 +187,18 @@ async function main(): Promise<void> {
   try {
     const api: Api = { url: cp.url, ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), token: TOKEN };
     await call(api, 'POST', '/v1/namespaces', { name: '/bench' });
+    if (arg('path', 'enroll') === 'channel') {
+      const agents = Number(arg('agents', '16'));
+      const perAgent = Number(arg('per-agent', '4'));
+      await measureChannel(api, cp.child.pid, { namespace: '/bench', agents, perAgent, n: Math.min(n, 200), rounds: 1 });
+      const f = await measureChannel(api, cp.child.pid, { namespace: '/bench', agents, perAgent, n, rounds });
+      console.log(
+        `${db}, processing-unit certificates over ${agents} agents' control channels, ${perAgent} in flight each: ` +
+          `${f.perSecond.toFixed(0)} certificates/s (median of ${rounds} × ${n}; rounds ${f.rounds.map((r) => r.toFixed(0)).join(', ')}); ` +
+          `control-plane CPU ${f.serverCpuMsPerCert?.toFixed(2) ?? '?'} ms/certificate, load generator ${f.clientCpuMsPerCert.toFixed(2)} ms/certificate`,
+      );
+      return;
+    }
     // One discarded warm-up round (JIT, connection pool), then the measured rounds.
     await measureEnroll(api, cp.child.pid, { namespace: '/bench', n: Math.min(n, 200), parallel, rounds: 1, keepAlive, sharedToken });
     const f = await measureEnroll(api, cp.child.pid, { namespace: '/bench', n, parallel, rounds, keepAlive, sharedToken });

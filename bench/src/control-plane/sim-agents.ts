@@ -87,6 +87,8 @@ export class SimAgent {
   lastHash: string | null = null;
   lastAt = 0;
   private waiters: (() => void)[] = [];
+  private readonly certWaiters = new Map<string, (r: { ok: boolean; detail: string }) => void>();
+  private requests = 0;
   private readonly keepAlive: NodeJS.Timeout;
 
   private constructor(readonly ws: WebSocket) {
@@ -94,7 +96,12 @@ export class SimAgent {
     this.keepAlive = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: 'ping', ts: Date.now() })), 5_000);
     this.keepAlive.unref();
     ws.on('message', (data: Buffer) => {
-      const m = JSON.parse(data.toString('utf8')) as { type: string; ruleSet?: { hash: string; revision: number } };
+      const m = JSON.parse(data.toString('utf8')) as { type: string; ruleSet?: { hash: string; revision: number }; requestId?: string; code?: string };
+      if ((m.type === 'cert' || m.type === 'error') && m.requestId) {
+        this.certWaiters.get(m.requestId)?.({ ok: m.type === 'cert', detail: m.code ?? '' });
+        this.certWaiters.delete(m.requestId);
+        return;
+      }
       if (m.type === 'ruleset' && m.ruleSet) {
         this.lastAt = Number(process.hrtime.bigint()) / 1e6;
         this.lastHash = m.ruleSet.hash;
@@ -127,6 +134,15 @@ export class SimAgent {
       });
       ws.once('unexpected-response', (_q, res) => reject(new Error(`control channel refused: ${res.statusCode}`)));
       ws.once('error', reject);
+    });
+  }
+
+  /** Sends a csr message for the unit `puName`; resolves when its certificate arrives, rejects on an error reply. */
+  requestCertificate(csr: string, puName: string): Promise<void> {
+    const requestId = `r${++this.requests}`;
+    return new Promise((resolve, reject) => {
+      this.certWaiters.set(requestId, (r) => (r.ok ? resolve() : reject(new Error(`csr refused: ${r.detail}`))));
+      this.ws.send(JSON.stringify({ type: 'csr', requestId, subject: 'pu', puName, csr }));
     });
   }
 

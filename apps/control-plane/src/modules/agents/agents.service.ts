@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
+import { DataSource, In, IsNull } from 'typeorm';
 import { isSystemTag, puTags } from '@palisade/policy';
+import { type VerifiedCsr } from '@palisade/pki';
 import { normalizeSerial, type DeclaredPu } from '@palisade/protocol';
 import { ApiError } from '../../common/api-error';
 import { type Caller } from '../../common/request-context';
 import { canSee } from '../../auth/principal';
 import { TransactionService } from '../../database/transaction.service';
+import { GroupCommit } from '../../database/group-commit';
 import { ChangeService } from '../../database/change.service';
 import { AuditService } from '../audit/audit.service';
 import { CaService } from '../ca/ca.service';
@@ -35,6 +37,22 @@ export interface AgentView {
   revoked: boolean;
   revokedAt: string | null;
   createTime: string;
+}
+
+/** A certificate issued over the control channel. */
+export interface ChannelCertificate {
+  certificate: string;
+  notAfter: Date;
+  puId?: string;
+  trustBundle: string[];
+}
+
+/** One control-channel certificate request waiting for its batch. */
+interface ChannelIssue {
+  agentId: string;
+  subject: 'agent' | 'pu';
+  puName?: string;
+  csr: VerifiedCsr;
 }
 
 /** Queued acks are written this long after the first of a burst arrives. */
@@ -209,69 +227,100 @@ export class AgentsService {
   /**
    * Issues a certificate to an agent over its authenticated channel: its own (renewal), or one for a processing
    * unit it owns, with the unit's effective tags in the tags extension. Refused for a revoked agent or unit.
+   * Requests from all agents are group-committed (database/group-commit.ts): the CSR is checked first, then one
+   * transaction per batch reads the agents, their units, revocations and namespaces and records every serial.
    */
-  async issueOverChannel(
-    agentId: string,
-    req: { subject: 'agent' | 'pu'; puName?: string; csr: string },
-  ): Promise<{ certificate: string; notAfter: Date; puId?: string; trustBundle: string[] }> {
+  async issueOverChannel(agentId: string, req: { subject: 'agent' | 'pu'; puName?: string; csr: string }): Promise<ChannelCertificate> {
     const csr = await checkCsr(req.csr);
-    return this.tx.run(async (em) => {
-      const agent = await em.getRepository(AgentEntity).findOne({ where: { id: agentId } });
-      if (!agent || agent.revokedAt) {
-        throw new ApiError(HttpStatus.FORBIDDEN, 'agent_revoked', 'this agent is revoked; nothing more is issued to it');
-      }
-      if (req.subject === 'agent') {
-        const leaf = await this.ca.issue({
-          csr,
-          ...agentCertificateRequest(agent),
-        });
-        await this.recordIssued(em, leaf.serial, 'agent', agent, null, leaf.notAfter);
-        return { certificate: leaf.chainPem, notAfter: leaf.notAfter, trustBundle: await this.ca.trustBundle() };
-      }
-      const pu = await em.getRepository(ProcessingUnitEntity).findOne({ where: { agentId: agent.id, name: req.puName ?? '' } });
-      const pus = pu ? [pu] : await em.getRepository(ProcessingUnitEntity).find({ where: { agentId: agent.id } });
-      const target = pu ?? pus.find((p) => p.name.startsWith(`${req.puName}@`));
-      if (!target) {
-        throw new ApiError(HttpStatus.NOT_FOUND, 'processingunit_not_found', `this agent has no processing unit ${req.puName}`);
-      }
-      const revoked = (await em.query(`SELECT 1 FROM pu_revocations WHERE pu_id = $1 OR (agent_id = $2 AND pu_name = $3)`, [
-        target.id,
-        agent.id,
-        target.name,
-      ])) as unknown[];
-      if (revoked.length) {
-        throw new ApiError(HttpStatus.FORBIDDEN, 'processingunit_revoked', 'this processing unit is revoked');
-      }
-      const ns = await em.getRepository(NamespaceEntity).findOne({ where: { name: target.namespace } });
-      const tags = puTags({
-        id: target.id,
-        name: target.name,
-        namespace: target.namespace,
-        type: target.type,
-        associatedTags: target.associatedTags,
-        ports: target.ports,
-        agentId: target.agentId,
-      });
-      const leaf = await this.ca.issue({
-        csr,
-        identity: { kind: 'pu', id: target.id, namespace: target.namespace },
-        tags: [...tags, `$hostname=${agent.hostname}`],
-        ttlSeconds: ns?.puCertificateTtlSeconds ?? 3600,
-      });
-      await this.recordIssued(em, leaf.serial, 'pu', agent, target.id, leaf.notAfter);
-      return { certificate: leaf.chainPem, notAfter: leaf.notAfter, puId: target.id, trustBundle: await this.ca.trustBundle() };
-    });
+    return this.channelIssues.submit({ agentId, subject: req.subject, puName: req.puName, csr });
   }
 
-  private async recordIssued(em: EntityManager, serial: string, kind: 'agent' | 'pu', agent: AgentEntity, puId: string | null, notAfter: Date) {
-    await em.getRepository(IssuedCertificateEntity).insert({
-      serial: normalizeSerial(serial),
-      kind,
-      agentId: agent.id,
-      puId,
-      namespace: agent.namespace,
-      notAfter,
-      revokedAt: null,
+  private readonly channelIssues = new GroupCommit<ChannelIssue, ChannelCertificate>((items) => this.issueBatch(items), {
+    maxBatch: 64,
+    concurrency: 1,
+  });
+
+  private issueBatch(items: ChannelIssue[]): Promise<(ChannelCertificate | Error)[]> {
+    return this.tx.run(async (em) => {
+      const agentIds = [...new Set(items.map((i) => i.agentId))];
+      const agents = new Map((await em.getRepository(AgentEntity).find({ where: { id: In(agentIds) } })).map((a) => [a.id, a]));
+      const wantsPu = items.some((i) => i.subject === 'pu');
+      // The units asked for: by name, or by a name the clash rule suffixed (`<name>@<host>-<id>`, registerPus).
+      const names = [...new Set(items.filter((i) => i.subject === 'pu').map((i) => i.puName ?? ''))];
+      const pus = wantsPu
+        ? await em
+            .getRepository(ProcessingUnitEntity)
+            .createQueryBuilder('pu')
+            .where('pu.agentId IN (:...agentIds)', { agentIds })
+            .andWhere('(pu.name IN (:...names) OR pu.name LIKE ANY(CAST(:patterns AS text[])))', { names, patterns: names.map((n) => `${n.replace(/[\\%_]/g, '\\$&')}@%`) })
+            .getMany()
+        : [];
+      const revoked = wantsPu
+        ? ((await em.query(`SELECT pu_id, agent_id, pu_name FROM pu_revocations WHERE pu_id = ANY($1::uuid[]) OR agent_id = ANY($2::uuid[])`, [
+            pus.map((p) => p.id),
+            agentIds,
+          ])) as { pu_id: string; agent_id: string | null; pu_name: string | null }[])
+        : [];
+      const namespaces = wantsPu
+        ? new Map((await em.getRepository(NamespaceEntity).find({ where: { name: In([...new Set(pus.map((p) => p.namespace))]) } })).map((n) => [n.name, n]))
+        : new Map<string, NamespaceEntity>();
+      const plan = items.map((item): { item: ChannelIssue; agent: AgentEntity; pu: ProcessingUnitEntity | null } | Error => {
+        const agent = agents.get(item.agentId);
+        if (!agent || agent.revokedAt) {
+          return new ApiError(HttpStatus.FORBIDDEN, 'agent_revoked', 'this agent is revoked; nothing more is issued to it');
+        }
+        if (item.subject === 'agent') {
+          return { item, agent, pu: null };
+        }
+        const own = pus.filter((p) => p.agentId === agent.id);
+        const pu = own.find((p) => p.name === (item.puName ?? '')) ?? own.find((p) => p.name.startsWith(`${item.puName}@`));
+        if (!pu) {
+          return new ApiError(HttpStatus.NOT_FOUND, 'processingunit_not_found', `this agent has no processing unit ${item.puName}`);
+        }
+        if (revoked.some((r) => r.pu_id === pu.id || (r.agent_id === agent.id && r.pu_name === pu.name))) {
+          return new ApiError(HttpStatus.FORBIDDEN, 'processingunit_revoked', 'this processing unit is revoked');
+        }
+        return { item, agent, pu };
+      });
+      const granted = plan.filter((p): p is Exclude<(typeof plan)[number], Error> => !(p instanceof Error));
+      const leaves = await Promise.all(
+        granted.map(({ item, agent, pu }) =>
+          pu === null
+            ? this.ca.issue({ csr: item.csr, ...agentCertificateRequest(agent) })
+            : this.ca.issue({
+                csr: item.csr,
+                identity: { kind: 'pu', id: pu.id, namespace: pu.namespace },
+                tags: [
+                  ...puTags({ id: pu.id, name: pu.name, namespace: pu.namespace, type: pu.type, associatedTags: pu.associatedTags, ports: pu.ports, agentId: pu.agentId }),
+                  `$hostname=${agent.hostname}`,
+                ],
+                ttlSeconds: namespaces.get(pu.namespace)?.puCertificateTtlSeconds ?? 3600,
+              }),
+        ),
+      );
+      if (granted.length > 0) {
+        await em.query(
+          `INSERT INTO issued_certificates (serial, kind, agent_id, pu_id, namespace, not_after)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[])`,
+          [
+            leaves.map((l) => normalizeSerial(l.serial)),
+            granted.map((g) => (g.pu ? 'pu' : 'agent')),
+            granted.map((g) => g.agent.id),
+            granted.map((g) => g.pu?.id ?? null),
+            granted.map((g) => g.agent.namespace),
+            leaves.map((l) => l.notAfter.toISOString()),
+          ],
+        );
+      }
+      const trustBundle = this.ca.trustBundle();
+      let next = 0;
+      return plan.map((p) => {
+        if (p instanceof Error) {
+          return p;
+        }
+        const leaf = leaves[next++];
+        return { certificate: leaf.chainPem, notAfter: leaf.notAfter, ...(p.pu ? { puId: p.pu.id } : {}), trustBundle };
+      });
     });
   }
 

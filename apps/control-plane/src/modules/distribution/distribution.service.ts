@@ -44,7 +44,12 @@ interface Session {
    * find the hello unfinished (closed as "hello first", or a csr before its units are registered).
    */
   inbox: Promise<void>;
+  /** Certificate requests being issued for this socket (they do not hold the inbox; see 'csr' in handle). */
+  csrInFlight: number;
 }
+
+/** Certificate requests one socket may have in issuance before its further messages wait. */
+const CSR_IN_FLIGHT = 64;
 
 /**
  * The agents' control channel (DESIGN.md §5): a WebSocket on the API's own HTTPS server at /v1/agents/connect.
@@ -172,7 +177,7 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
     if (old) {
       old.ws.close(4409, 'replaced by a newer connection');
     }
-    const s: Session = { agentId, ws, serials, helloDone: false, helloSeq: 0, sentHash: null, lastMessageAt: Date.now(), lastSeenWrite: 0, inbox: Promise.resolve() };
+    const s: Session = { agentId, ws, serials, helloDone: false, helloSeq: 0, sentHash: null, lastMessageAt: Date.now(), lastSeenWrite: 0, inbox: Promise.resolve(), csrInFlight: 0 };
     this.sessions.set(agentId, s);
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       s.lastMessageAt = Date.now();
@@ -209,6 +214,32 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
     }
   }
 
+  /** Answers one csr message with a cert or an error for its requestId; the caller counted it in csrInFlight. */
+  private async issue(s: Session, m: Extract<AgentMessage, { type: 'csr' }>): Promise<void> {
+    try {
+      const r = await this.agents.issueOverChannel(s.agentId, { subject: m.subject, puName: m.puName, csr: m.csr });
+      this.send(s, {
+        type: 'cert',
+        requestId: m.requestId,
+        subject: m.subject,
+        ...(m.puName !== undefined ? { puName: m.puName } : {}),
+        ...(r.puId ? { puId: r.puId } : {}),
+        certificate: r.certificate,
+        notAfter: r.notAfter.toISOString(),
+        trustBundle: r.trustBundle,
+      });
+    } catch (e) {
+      const code = e instanceof ApiError ? e.code : 'internal_error';
+      const message = e instanceof ApiError ? e.message : 'the certificate could not be issued';
+      this.send(s, { type: 'error', requestId: m.requestId, code, message });
+      if (code === 'agent_revoked') {
+        s.ws.close(4403, 'agent revoked');
+      }
+    } finally {
+      s.csrInFlight--;
+    }
+  }
+
   private async handle(s: Session, m: AgentMessage): Promise<void> {
     if (!s.helloDone && m.type !== 'hello') {
       s.ws.close(1008, 'hello first');
@@ -237,25 +268,12 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
         return;
       }
       case 'csr': {
-        try {
-          const r = await this.agents.issueOverChannel(s.agentId, { subject: m.subject, puName: m.puName, csr: m.csr });
-          this.send(s, {
-            type: 'cert',
-            requestId: m.requestId,
-            subject: m.subject,
-            ...(m.puName !== undefined ? { puName: m.puName } : {}),
-            ...(r.puId ? { puId: r.puId } : {}),
-            certificate: r.certificate,
-            notAfter: r.notAfter.toISOString(),
-            trustBundle: r.trustBundle,
-          });
-        } catch (e) {
-          const code = e instanceof ApiError ? e.code : 'internal_error';
-          const message = e instanceof ApiError ? e.message : 'the certificate could not be issued';
-          this.send(s, { type: 'error', requestId: m.requestId, code, message });
-          if (code === 'agent_revoked') {
-            s.ws.close(4403, 'agent revoked');
-          }
+        // Issued beside the messages that follow (replies carry the requestId), so an agent renewing many units at
+        // once has them group-committed together; past CSR_IN_FLIGHT the inbox waits — backpressure, not a queue.
+        s.csrInFlight++;
+        const issuing = this.issue(s, m);
+        if (s.csrInFlight > CSR_IN_FLIGHT) {
+          await issuing;
         }
         return;
       }
