@@ -158,60 +158,83 @@ export async function measureChannel(api: Api, serverPid: number | undefined, o:
   return rounds.figures();
 }
 
+/**
+ * Starts a control plane on the embedded database or on a fresh database of the local Postgres server
+ * (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres), with namespace /bench, and runs `fn`
+ * against it; everything is removed afterwards.
+ */
+export async function withControlPlane<T>(db: 'pglite' | 'postgres', nodeArgs: string[], fn: (api: Api, pid: number | undefined) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-enroll-bench-'));
+  let databaseUrl = '';
+  let drop: (() => Promise<void>) | undefined;
+  try {
+    if (db === 'postgres') {
+      const server = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+      const name = `palisade_bench_${randomBytes(4).toString('hex')}`;
+      const admin = new Client({ connectionString: server });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      const u = new URL(server);
+      u.pathname = `/${name}`;
+      databaseUrl = u.toString();
+      drop = async () => {
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.end();
+      };
+    }
+    const cp = await start(dir, databaseUrl, nodeArgs);
+    try {
+      const api: Api = { url: cp.url, ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), token: TOKEN };
+      await call(api, 'POST', '/v1/namespaces', { name: '/bench' });
+      return await fn(api, cp.child.pid);
+    } finally {
+      await stop(cp);
+    }
+  } finally {
+    await drop?.();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One line for a measurement: the rate, its rounds and the CPU per certificate on each side. */
+export function describeFigures(what: string, f: EnrollFigures, n: number): string {
+  return (
+    `${what}: ${f.perSecond.toFixed(0)} certificates/s (median of ${f.rounds.length} × ${n}; rounds ${f.rounds.map((r) => r.toFixed(0)).join(', ')}); ` +
+    `control-plane CPU ${f.serverCpuMsPerCert?.toFixed(2) ?? '?'} ms/certificate, load generator ${f.clientCpuMsPerCert.toFixed(2)} ms/certificate`
+  );
+}
+
+/** Enrollment with `parallel` in flight: one discarded warm-up round (JIT, connection pool), then `rounds`. */
+export async function enrollFigures(api: Api, pid: number | undefined, o: { n: number; parallel: number; rounds: number; keepAlive: boolean; sharedToken: boolean }): Promise<EnrollFigures> {
+  await measureEnroll(api, pid, { ...o, namespace: '/bench', n: Math.min(o.n, 200), rounds: 1 });
+  return measureEnroll(api, pid, { ...o, namespace: '/bench' });
+}
+
+/** Control-channel certificates: one discarded warm-up round, then `rounds`. */
+export async function channelFigures(api: Api, pid: number | undefined, o: { agents: number; perAgent: number; n: number; rounds: number }): Promise<EnrollFigures> {
+  await measureChannel(api, pid, { ...o, namespace: '/bench', n: Math.min(o.n, 200), rounds: 1 });
+  return measureChannel(api, pid, { ...o, namespace: '/bench' });
+}
+
 async function main(): Promise<void> {
-  const db = arg('db', 'pglite');
+  const db = arg('db', 'pglite') === 'postgres' ? 'postgres' : 'pglite';
   const keepAlive = arg('conn', 'new') === 'keepalive';
   const sharedToken = arg('tokens', 'each') === 'shared';
   const n = Number(arg('n', '600'));
   const parallel = Number(arg('parallel', '16'));
   const rounds = Number(arg('rounds', '3'));
   const prof = arg('prof', '');
-  const dir = mkdtempSync(join(tmpdir(), 'palisade-enroll-bench-'));
-  let databaseUrl = '';
-  let drop: (() => Promise<void>) | undefined;
-  if (db === 'postgres') {
-    const server = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-    const name = `palisade_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new Client({ connectionString: server });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const u = new URL(server);
-    u.pathname = `/${name}`;
-    databaseUrl = u.toString();
-    drop = async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    };
-  }
-  const cp = await start(dir, databaseUrl, prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []);
-  try {
-    const api: Api = { url: cp.url, ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), token: TOKEN };
-    await call(api, 'POST', '/v1/namespaces', { name: '/bench' });
+  await withControlPlane(db, prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [], async (api, pid) => {
     if (arg('path', 'enroll') === 'channel') {
       const agents = Number(arg('agents', '16'));
       const perAgent = Number(arg('per-agent', '4'));
-      await measureChannel(api, cp.child.pid, { namespace: '/bench', agents, perAgent, n: Math.min(n, 200), rounds: 1 });
-      const f = await measureChannel(api, cp.child.pid, { namespace: '/bench', agents, perAgent, n, rounds });
-      console.log(
-        `${db}, processing-unit certificates over ${agents} agents' control channels, ${perAgent} in flight each: ` +
-          `${f.perSecond.toFixed(0)} certificates/s (median of ${rounds} × ${n}; rounds ${f.rounds.map((r) => r.toFixed(0)).join(', ')}); ` +
-          `control-plane CPU ${f.serverCpuMsPerCert?.toFixed(2) ?? '?'} ms/certificate, load generator ${f.clientCpuMsPerCert.toFixed(2)} ms/certificate`,
-      );
+      const f = await channelFigures(api, pid, { agents, perAgent, n, rounds });
+      console.log(describeFigures(`${db}, processing-unit certificates over ${agents} agents' control channels, ${perAgent} in flight each`, f, n));
       return;
     }
-    // One discarded warm-up round (JIT, connection pool), then the measured rounds.
-    await measureEnroll(api, cp.child.pid, { namespace: '/bench', n: Math.min(n, 200), parallel, rounds: 1, keepAlive, sharedToken });
-    const f = await measureEnroll(api, cp.child.pid, { namespace: '/bench', n, parallel, rounds, keepAlive, sharedToken });
-    console.log(
-      `${db}, ${keepAlive ? 'kept-alive connections' : 'a new TLS connection per enrollment'}, ${sharedToken ? `one ${n}-use token` : 'one token per agent'}, ${parallel} in flight: ` +
-        `${f.perSecond.toFixed(0)} certificates/s (median of ${rounds} × ${n}; rounds ${f.rounds.map((r) => r.toFixed(0)).join(', ')}); ` +
-        `control-plane CPU ${f.serverCpuMsPerCert?.toFixed(2) ?? '?'} ms/certificate, load generator ${f.clientCpuMsPerCert.toFixed(2)} ms/certificate`,
-    );
-  } finally {
-    await stop(cp);
-    await drop?.();
-    rmSync(dir, { recursive: true, force: true });
-  }
+    const f = await enrollFigures(api, pid, { n, parallel, rounds, keepAlive, sharedToken });
+    console.log(describeFigures(`${db}, ${keepAlive ? 'kept-alive connections' : 'a new TLS connection per enrollment'}, ${sharedToken ? `one ${n}-use token` : 'one token per agent'}, ${parallel} in flight`, f, n));
+  });
 }
 
 if (require.main === module) {

@@ -7,6 +7,7 @@ import { measure, start, stop, TOKEN } from '../control-plane-bench';
 import { compileMs } from '../policy-bench';
 import { median } from '../datapath/run';
 import { call, enrollMany, SimAgent, type Api } from './sim-agents';
+import { channelFigures, describeFigures, enrollFigures, withControlPlane } from './enroll-bench';
 
 export interface ControlPlaneFigures {
   cold_start_ms: number | null;
@@ -14,7 +15,15 @@ export interface ControlPlaneFigures {
   get_list_rps: number | null;
   get_list_p99_ms: number | null;
   compile_ms_10k_pus_1k_policies: number | null;
+  /** Enrolling the simulated agents below (PGlite, a new connection each, one shared token). */
   certs_per_second: number | null;
+  /** Issue 4's figure per setup: POST /v1/enroll over new / kept-alive connections, and csr messages on the channel. */
+  certs_enroll_new_connection_pglite?: number | null;
+  certs_enroll_keepalive_pglite?: number | null;
+  certs_channel_pglite?: number | null;
+  certs_enroll_new_connection_postgres?: number | null;
+  certs_enroll_keepalive_postgres?: number | null;
+  certs_channel_postgres?: number | null;
   ack_p50_ms_100_agents: number | null;
   ack_p99_ms_100_agents: number | null;
   ack_p50_ms_1000_agents: number | null;
@@ -87,6 +96,26 @@ export async function runControlPlane(o: { dir: string; quick: boolean; step: (l
     const b = await measure('pglite', '', o.quick ? 2 : 5);
     Object.assign(f, { cold_start_ms: b.coldStartMs, warm_start_ms: b.warmStartMs, get_list_rps: b.getListRps, get_list_p99_ms: b.getListP99Ms });
   });
+  for (const db of ['pglite', 'postgres'] as const) {
+    const keys = [`certs_enroll_new_connection_${db}`, `certs_enroll_keepalive_${db}`, `certs_channel_${db}`] as const;
+    await attempt([...keys], async () => {
+      o.step(`certificates/s from CSRs through the API on ${db}`);
+      const n = o.quick ? 300 : 1000;
+      const rounds = o.quick ? 1 : 3;
+      await withControlPlane(db, [], async (api, pid) => {
+        const runs = [
+          [keys[0], 'POST /v1/enroll, a new TLS connection each, 16 in flight', () => enrollFigures(api, pid, { n, parallel: 16, rounds, keepAlive: false, sharedToken: false })],
+          [keys[1], 'POST /v1/enroll, kept-alive connections, 16 in flight', () => enrollFigures(api, pid, { n, parallel: 16, rounds, keepAlive: true, sharedToken: false })],
+          [keys[2], 'csr messages over 16 agents\' control channels, 4 in flight each', () => channelFigures(api, pid, { agents: 16, perAgent: 4, n, rounds })],
+        ] as const;
+        for (const [key, what, run] of runs) {
+          const m = await run();
+          f[key] = Math.round(m.perSecond);
+          o.step(`  ${describeFigures(`${db}, ${what}`, m, n)}`);
+        }
+      });
+    });
+  }
   await attempt(['certs_per_second', 'ack_p50_ms_100_agents', 'ack_p99_ms_100_agents', 'ack_p50_ms_1000_agents', 'ack_p99_ms_1000_agents'], async () => {
     const cp = await start(join(o.dir, 'sim'), '');
     const api: Api = { url: cp.url, ca: readFileSync(join(o.dir, 'sim', 'ca.pem'), 'utf8'), token: TOKEN };
