@@ -6,6 +6,7 @@
 //     --tokens each|shared     one single-use token per agent (default, the normal case) or one n-use token
 //     --n 600 --parallel 16 --rounds 3
 //     --prof DIR               the control plane runs with --cpu-prof into DIR
+//     --replicas N             N control-plane processes on the one Postgres database, enrollments spread over them
 //     --path channel           instead: processing-unit certificates from csr messages over the control channel
 //                              (--agents 16 connected agents, --per-agent 4 requests in flight on each)
 import { randomBytes } from 'node:crypto';
@@ -16,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createCsr, generateKeyPair } from '@palisade/pki';
-import { start, stop, TOKEN } from '../control-plane-bench';
+import { start, stop, TOKEN, type Running } from '../control-plane-bench';
 import { median } from '../datapath/run';
 import { call, enrollMany, SimAgent, type Api } from './sim-agents';
 
@@ -38,6 +39,12 @@ function enroll(api: Api, agent: Agent | false, secureContext: SecureContext, bo
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** One control-plane process of a measurement. */
+export interface Replica {
+  api: Api;
+  pid: number | undefined;
 }
 
 export interface EnrollFigures {
@@ -66,16 +73,21 @@ class Rounds {
   private readonly serverCpu: number[] = [];
   private readonly clientCpu: number[] = [];
 
-  constructor(private readonly serverPid: number | undefined) {}
+  constructor(private readonly serverPids: (number | undefined)[]) {}
+
+  private serverCpuMs(): number | null {
+    const each = this.serverPids.map(processCpuMs);
+    return each.some((c) => c === null) ? null : (each as number[]).reduce((a, b) => a + b, 0);
+  }
 
   /** Times `run` issuing `n` certificates: wall clock, the control plane's CPU and this process's CPU. */
   async time(n: number, run: () => Promise<unknown>): Promise<void> {
-    const s0 = processCpuMs(this.serverPid);
+    const s0 = this.serverCpuMs();
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await run();
     this.rates.push(n / (Number(process.hrtime.bigint() - t0) / 1e9));
-    const s1 = processCpuMs(this.serverPid);
+    const s1 = this.serverCpuMs();
     const c1 = process.cpuUsage(c0);
     if (s0 !== null && s1 !== null) {
       this.serverCpu.push((s1 - s0) / n);
@@ -107,9 +119,11 @@ async function drain(n: number, workers: number, one: (i: number) => Promise<voi
  * `rounds` × `n` enrollments with `parallel` in flight against a running control plane; certificates/s per round.
  * Tokens and CSRs are made before the clock starts (key generation is the agent's cost, not the control plane's).
  */
-export async function measureEnroll(api: Api, serverPid: number | undefined, o: { namespace: string; n: number; parallel: number; rounds: number; keepAlive: boolean; sharedToken: boolean }): Promise<EnrollFigures> {
+export async function measureEnroll(api: Api, serverPid: number | undefined, o: { namespace: string; n: number; parallel: number; rounds: number; keepAlive: boolean; sharedToken: boolean; replicas?: Replica[] }): Promise<EnrollFigures> {
   const csrs = await makeCsrs('bench-agent');
-  const rounds = new Rounds(serverPid);
+  // With replicas, enrollment i goes to replica i mod count (as a TCP load balancer would spread agents).
+  const targets = o.replicas ?? [{ api, pid: serverPid }];
+  const rounds = new Rounds(targets.map((t) => t.pid));
   const secureContext = createSecureContext({ ca: api.ca, minVersion: 'TLSv1.3' });
   for (let round = 0; round < o.rounds; round++) {
     const tokens: string[] = [];
@@ -121,18 +135,16 @@ export async function measureEnroll(api: Api, serverPid: number | undefined, o: 
       tokens.push(String(t.body.token));
     }
     const bodies = Array.from({ length: o.n }, (_, i) => Buffer.from(JSON.stringify({ token: tokens[o.sharedToken ? 0 : i], csr: csrs[i % csrs.length], hostname: `bench-${round}-${i}` })));
-    const agent = o.keepAlive ? new Agent({ keepAlive: true, maxSockets: o.parallel }) : false;
+    const agents = targets.map(() => (o.keepAlive ? new Agent({ keepAlive: true, maxSockets: o.parallel }) : false));
     await rounds.time(o.n, () =>
       drain(o.n, o.parallel, async (i) => {
-        const status = await enroll(api, agent, secureContext, bodies[i]);
+        const status = await enroll(targets[i % targets.length].api, agents[i % targets.length], secureContext, bodies[i]);
         if (status !== 201) {
           throw new Error(`enroll: HTTP ${status}`);
         }
       }),
     );
-    if (agent) {
-      agent.destroy();
-    }
+    agents.forEach((a) => a && a.destroy());
   }
   return rounds.figures();
 }
@@ -146,7 +158,7 @@ export async function measureChannel(api: Api, serverPid: number | undefined, o:
   const agents = await Promise.all(creds.map((c) => SimAgent.connect(api, c)));
   await Promise.all(agents.map((a) => a.waitForChange(null)));
   const csrs = await makeCsrs('bench-pu');
-  const rounds = new Rounds(serverPid);
+  const rounds = new Rounds([serverPid]);
   try {
     for (let round = 0; round < o.rounds; round++) {
       // Request i goes to agent i mod agents, so every agent keeps perAgent requests in flight.
@@ -163,8 +175,9 @@ export async function measureChannel(api: Api, serverPid: number | undefined, o:
  * (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres), with namespace /bench, and runs `fn`
  * against it; everything is removed afterwards.
  */
-export async function withControlPlane<T>(db: 'pglite' | 'postgres', nodeArgs: string[], fn: (api: Api, pid: number | undefined) => Promise<T>): Promise<T> {
+export async function withControlPlane<T>(db: 'pglite' | 'postgres', nodeArgs: string[], fn: (api: Api, pid: number | undefined, replicas: Replica[]) => Promise<T>, replicaCount = 1): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-enroll-bench-'));
+  const started: Running[] = [];
   let databaseUrl = '';
   let drop: (() => Promise<void>) | undefined;
   try {
@@ -182,15 +195,19 @@ export async function withControlPlane<T>(db: 'pglite' | 'postgres', nodeArgs: s
         await admin.end();
       };
     }
-    const cp = await start(dir, databaseUrl, nodeArgs);
-    try {
-      const api: Api = { url: cp.url, ca: readFileSync(join(dir, 'ca.pem'), 'utf8'), token: TOKEN };
-      await call(api, 'POST', '/v1/namespaces', { name: '/bench' });
-      return await fn(api, cp.child.pid);
-    } finally {
+    // Replicas share the database and the key-encryption key; the first creates the CA, the others load it.
+    const env = { PALISADE_KEK: randomBytes(32).toString('base64') };
+    for (let i = 0; i < replicaCount; i++) {
+      started.push(await start(join(dir, `replica-${i}`), databaseUrl, nodeArgs, env));
+    }
+    const ca = readFileSync(join(dir, 'replica-0', 'ca.pem'), 'utf8');
+    const replicas = started.map((cp) => ({ api: { url: cp.url, ca, token: TOKEN }, pid: cp.child.pid }));
+    await call(replicas[0].api, 'POST', '/v1/namespaces', { name: '/bench' });
+    return await fn(replicas[0].api, replicas[0].pid, replicas);
+  } finally {
+    for (const cp of started) {
       await stop(cp);
     }
-  } finally {
     await drop?.();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -205,7 +222,7 @@ export function describeFigures(what: string, f: EnrollFigures, n: number): stri
 }
 
 /** Enrollment with `parallel` in flight: one discarded warm-up round (JIT, connection pool), then `rounds`. */
-export async function enrollFigures(api: Api, pid: number | undefined, o: { n: number; parallel: number; rounds: number; keepAlive: boolean; sharedToken: boolean }): Promise<EnrollFigures> {
+export async function enrollFigures(api: Api, pid: number | undefined, o: { n: number; parallel: number; rounds: number; keepAlive: boolean; sharedToken: boolean; replicas?: Replica[] }): Promise<EnrollFigures> {
   await measureEnroll(api, pid, { ...o, namespace: '/bench', n: Math.min(o.n, 200), rounds: 1 });
   return measureEnroll(api, pid, { ...o, namespace: '/bench' });
 }
@@ -224,7 +241,11 @@ async function main(): Promise<void> {
   const parallel = Number(arg('parallel', '16'));
   const rounds = Number(arg('rounds', '3'));
   const prof = arg('prof', '');
-  await withControlPlane(db, prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [], async (api, pid) => {
+  const replicaCount = Number(arg('replicas', '1'));
+  if (replicaCount > 1 && db !== 'postgres') {
+    throw new Error('--replicas needs --db postgres (PGlite is one process)');
+  }
+  await withControlPlane(db, prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [], async (api, pid, replicas) => {
     if (arg('path', 'enroll') === 'channel') {
       const agents = Number(arg('agents', '16'));
       const perAgent = Number(arg('per-agent', '4'));
@@ -232,9 +253,9 @@ async function main(): Promise<void> {
       console.log(describeFigures(`${db}, processing-unit certificates over ${agents} agents' control channels, ${perAgent} in flight each`, f, n));
       return;
     }
-    const f = await enrollFigures(api, pid, { n, parallel, rounds, keepAlive, sharedToken });
-    console.log(describeFigures(`${db}, ${keepAlive ? 'kept-alive connections' : 'a new TLS connection per enrollment'}, ${sharedToken ? `one ${n}-use token` : 'one token per agent'}, ${parallel} in flight`, f, n));
-  });
+    const f = await enrollFigures(api, pid, { n, parallel, rounds, keepAlive, sharedToken, replicas });
+    console.log(describeFigures(`${db}${replicaCount > 1 ? ` × ${replicaCount} replicas` : ''}, ${keepAlive ? 'kept-alive connections' : 'a new TLS connection per enrollment'}, ${sharedToken ? `one ${n}-use token` : 'one token per agent'}, ${parallel} in flight`, f, n));
+  }, replicaCount);
 }
 
 if (require.main === module) {
