@@ -15,7 +15,6 @@ import { agentCertificateRequest, checkCsr } from '../agents/agent-certificate';
 import { EnrollmentTokenEntity } from './enrollment-token.entity';
 import { type CreateEnrollmentTokenDto, type EnrollDto } from './dto/enrollment.dto';
 
-
 export interface EnrollmentTokenView {
   id: string;
   token: string;
@@ -46,7 +45,7 @@ interface EnrollItem {
   hostname: string;
 }
 
-/** Most enrollments one transaction writes; 16 in flight per client is the benchmark's and a fleet rollout's shape. */
+/** The most enrollments one transaction writes: its token locks are held while it signs (~0.1 ms a certificate). */
 const ENROLL_MAX_BATCH = 64;
 
 /**
