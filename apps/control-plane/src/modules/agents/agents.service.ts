@@ -125,7 +125,8 @@ export class AgentsService {
 
   async revoke(caller: Caller, id: string): Promise<AgentView> {
     return this.tx.run(async (em) => {
-      const a = await em.getRepository(AgentEntity).findOne({ where: { id } });
+      // FOR UPDATE: a certificate batch holding this agent FOR SHARE commits first, so its serials are revoked below.
+      const a = await em.getRepository(AgentEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!a || !canSee(caller.principal, a.namespace)) {
         throw notFound(id);
       }
@@ -145,7 +146,7 @@ export class AgentsService {
 
   async revokeProcessingUnit(caller: Caller, puId: string): Promise<{ id: string; revokedSerials: number }> {
     return this.tx.run(async (em) => {
-      const pu = await em.getRepository(ProcessingUnitEntity).findOne({ where: { id: puId } });
+      const pu = await em.getRepository(ProcessingUnitEntity).findOne({ where: { id: puId }, lock: { mode: 'pessimistic_write' } });
       if (!pu || !canSee(caller.principal, pu.namespace)) {
         throw new ApiError(HttpStatus.NOT_FOUND, 'processingunit_not_found', `processing unit ${puId} not found`);
       }
@@ -243,7 +244,9 @@ export class AgentsService {
   private issueBatch(items: ChannelIssue[]): Promise<(ChannelCertificate | Error)[]> {
     return this.tx.run(async (em) => {
       const agentIds = [...new Set(items.map((i) => i.agentId))];
-      const agents = new Map((await em.getRepository(AgentEntity).find({ where: { id: In(agentIds) } })).map((a) => [a.id, a]));
+      // FOR SHARE on the agents and units: a revocation (which updates their rows) either commits first and is seen
+      // here, or waits for this batch and then revokes the certificates it recorded — none slips between the two.
+      const agents = new Map((await em.getRepository(AgentEntity).find({ where: { id: In(agentIds) }, lock: { mode: 'pessimistic_read' } })).map((a) => [a.id, a]));
       const wantsPu = items.some((i) => i.subject === 'pu');
       // The units asked for: by name, or by a name the clash rule suffixed (`<name>@<host>-<id>`, registerPus).
       const names = [...new Set(items.filter((i) => i.subject === 'pu').map((i) => i.puName ?? ''))];
@@ -253,6 +256,7 @@ export class AgentsService {
             .createQueryBuilder('pu')
             .where('pu.agentId IN (:...agentIds)', { agentIds })
             .andWhere('(pu.name IN (:...names) OR pu.name LIKE ANY(CAST(:patterns AS text[])))', { names, patterns: names.map((n) => `${n.replace(/[\\%_]/g, '\\$&')}@%`) })
+            .setLock('pessimistic_read')
             .getMany()
         : [];
       const revoked = wantsPu

@@ -209,6 +209,8 @@ for (const backend of backends()) {
         (e: unknown) => e instanceof ApiError && e.code === 'agent_revoked' && e.message === 'this agent is revoked; nothing more is issued to it',
       );
       const want = [serialOf(v.certPem), serialOf(renewed.certificate), serialOf(puCert.certificate)];
+      const revoked = await observer.next('revoke', (m) => want.every((s) => m.serials.includes(s)));
+      assert.deepEqual([...revoked.serials].sort(), [...want].sort(), 'a revoke message with exactly the new serials, ahead of the rule set');
       const rs = await observer.ruleSet((x) => want.every((s) => x.denyList.includes(s)));
       assert.deepEqual(want.filter((s) => !rs.denyList.includes(s)), []);
       assert.deepEqual(await dial(t, v), { kind: 'refused', status: 401 });

@@ -69,6 +69,8 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
   private readonly sessions = new Map<string, Session>();
   private unsubscribe: (() => void) | null = null;
+  /** The deny list of the last pass (null before the first): what a pass adds is sent as `revoke` at once. */
+  private denied: Set<string> | null = null;
   private pending: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
@@ -334,6 +336,17 @@ export class DistributionService implements OnApplicationBootstrap, OnApplicatio
           for (const s of [...this.sessions.values()]) {
             if (!live.has(s.agentId) || [...s.serials].some((x) => revokedSerials.has(x))) {
               s.ws.close(4403, 'agent revoked');
+            }
+          }
+          // Newly revoked serials go to every agent at once as a `revoke` message, ahead of the compile and the
+          // rule sets that carry them too: an agent acts on it without waiting for its rule-set pipeline.
+          const fresh = this.denied === null ? [] : state.denyList.filter((x) => !this.denied!.has(x));
+          this.denied = revokedSerials;
+          if (fresh.length > 0) {
+            for (const s of this.sessions.values()) {
+              if (s.helloDone) {
+                this.send(s, { type: 'revoke', serials: fresh });
+              }
             }
           }
           await this.pushTo([...this.sessions.values()].filter((s) => s.helloDone && s.helloSeq <= seen), state);
