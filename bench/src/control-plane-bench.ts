@@ -11,6 +11,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { runMain } from './run-main';
 
 // autocannon ships no types; this is the part of its API used here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -113,28 +114,33 @@ export async function measure(label: string, databaseUrl: string, seconds = SECO
   }
 }
 
-async function main(): Promise<void> {
-  await measure('pglite', '');
-  const server = process.env.BENCH_DATABASE_URL;
-  if (server) {
-    const name = `palisade_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new Client({ connectionString: server });
-    await admin.connect();
+/** Runs `fn` with the URL of a fresh database on the Postgres server at `server`, dropped afterwards. */
+export async function withBenchDatabase<T>(server: string, fn: (url: string) => Promise<T>): Promise<T> {
+  const name = `palisade_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: server });
+  await admin.connect();
+  try {
     await admin.query(`CREATE DATABASE ${name}`);
     try {
       const u = new URL(server);
       u.pathname = `/${name}`;
-      await measure('postgres', u.toString());
+      return await fn(u.toString());
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
     }
+  } finally {
+    await admin.end();
+  }
+}
+
+async function main(): Promise<void> {
+  await measure('pglite', '');
+  const server = process.env.BENCH_DATABASE_URL;
+  if (server) {
+    await withBenchDatabase(server, (url) => measure('postgres', url));
   }
 }
 
 if (require.main === module) {
-  main().catch((e: Error) => {
-    console.error(e.message);
-    process.exit(1);
-  });
+  runMain(main);
 }

@@ -8,6 +8,7 @@ import type { ConditionName } from './datapath/conditions';
 import { runDatapath } from './datapath/run';
 import { ratios, ratioTable, summary, table } from './report';
 import { runControlPlane, type ControlPlaneFigures } from './control-plane/run';
+import { runMain } from './run-main';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -78,10 +79,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

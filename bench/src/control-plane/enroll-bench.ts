@@ -15,11 +15,11 @@ import { Agent, request, type RequestOptions } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { createCsr, generateKeyPair } from '@palisade/pki';
-import { start, stop, TOKEN, type Running } from '../control-plane-bench';
+import { start, stop, TOKEN, withBenchDatabase, type Running } from '../control-plane-bench';
 import { median } from '../datapath/run';
 import { call, enrollMany, SimAgent, type Api } from './sim-agents';
+import { runMain } from '../run-main';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -175,26 +175,17 @@ export async function measureChannel(api: Api, serverPid: number | undefined, o:
  * (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres), with namespace /bench, and runs `fn`
  * against it; everything is removed afterwards.
  */
-export async function withControlPlane<T>(db: 'pglite' | 'postgres', nodeArgs: string[], fn: (api: Api, pid: number | undefined, replicas: Replica[]) => Promise<T>, replicaCount = 1): Promise<T> {
+export function withControlPlane<T>(db: 'pglite' | 'postgres', nodeArgs: string[], fn: (api: Api, pid: number | undefined, replicas: Replica[]) => Promise<T>, replicaCount = 1): Promise<T> {
+  if (db === 'postgres') {
+    return withBenchDatabase(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', (url) => onDatabase(url, nodeArgs, fn, replicaCount));
+  }
+  return onDatabase('', nodeArgs, fn, replicaCount);
+}
+
+async function onDatabase<T>(databaseUrl: string, nodeArgs: string[], fn: (api: Api, pid: number | undefined, replicas: Replica[]) => Promise<T>, replicaCount: number): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-enroll-bench-'));
   const started: Running[] = [];
-  let databaseUrl = '';
-  let drop: (() => Promise<void>) | undefined;
   try {
-    if (db === 'postgres') {
-      const server = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-      const name = `palisade_bench_${randomBytes(4).toString('hex')}`;
-      const admin = new Client({ connectionString: server });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      const u = new URL(server);
-      u.pathname = `/${name}`;
-      databaseUrl = u.toString();
-      drop = async () => {
-        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await admin.end();
-      };
-    }
     // Replicas share the database and the key-encryption key; the first creates the CA, the others load it.
     const env = { PALISADE_KEK: randomBytes(32).toString('base64') };
     for (let i = 0; i < replicaCount; i++) {
@@ -208,7 +199,6 @@ export async function withControlPlane<T>(db: 'pglite' | 'postgres', nodeArgs: s
     for (const cp of started) {
       await stop(cp);
     }
-    await drop?.();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -259,8 +249,5 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((e: Error) => {
-    console.error(e.message);
-    process.exit(1);
-  });
+  runMain(main);
 }

@@ -82,6 +82,18 @@ const HAPROXY_GLOBAL = [
   '  timeout server 300s',
 ];
 
+/** A TLS proxy pair as a condition: server and client side, and a client side without session resumption. */
+function tlsPair(name: 'haproxy' | 'stunnel', label: string, s: { proc: Proc }, c: { proc: Proc; port: number }, nr: { proc: Proc; port: number }): Condition {
+  return {
+    name,
+    label,
+    port: c.port,
+    noResumePort: nr.port,
+    pids: () => [s.proc.pid, c.proc.pid],
+    stop: async () => void (await Promise.all([s.proc.stop(), c.proc.stop(), nr.proc.stop()])),
+  };
+}
+
 async function haproxyProc(dir: string, name: string, frontend: string, server: string): Promise<{ proc: Proc; port: number }> {
   const port = await freePort();
   const cfg = join(dir, `${name}.cfg`);
@@ -108,14 +120,7 @@ export async function haproxyTls(dir: string, pki: BenchPki, backendPort: number
   const tls = `127.0.0.1:${s.port} ssl crt ${pki.clientCombined} ca-file ${pki.ca} verify required verifyhost localhost`;
   const c = await haproxyProc(dir, 'haproxy-client', '', tls);
   const nr = await haproxyProc(dir, 'haproxy-client-noreuse', '', `${tls} no-ssl-reuse`);
-  return {
-    name: 'haproxy',
-    label: 'D HAProxy mTLS pair',
-    port: c.port,
-    noResumePort: nr.port,
-    pids: () => [s.proc.pid, c.proc.pid],
-    stop: async () => void (await Promise.all([s.proc.stop(), c.proc.stop(), nr.proc.stop()])),
-  };
+  return tlsPair('haproxy', 'D HAProxy mTLS pair', s, c, nr);
 }
 
 /** C: an stunnel pair, client certificates required and verified against the CA. */
@@ -135,14 +140,7 @@ export async function stunnel(dir: string, pki: BenchPki, backendPort: number): 
   const client = ['client = yes', `connect = 127.0.0.1:${s.port}`, `cert = ${pki.clientCert}`, `key = ${pki.clientKey}`];
   const c = await one('stunnel-client', client);
   const nr = await one('stunnel-client-noresume', [...client, 'sessionResume = no']);
-  return {
-    name: 'stunnel',
-    label: 'C stunnel mTLS pair',
-    port: c.port,
-    noResumePort: nr.port,
-    pids: () => [s.proc.pid, c.proc.pid],
-    stop: async () => void (await Promise.all([s.proc.stop(), c.proc.stop(), nr.proc.stop()])),
-  };
+  return tlsPair('stunnel', 'C stunnel mTLS pair', s, c, nr);
 }
 
 export interface PalisadeCondition extends Condition {

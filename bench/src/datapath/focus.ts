@@ -9,6 +9,7 @@ import { haproxyTls, palisade, stunnel, waitPort, type Condition, type Skipped }
 import { bulk, newConnections, openLoop } from './load';
 import { createBenchPki } from './pki';
 import { cpuSeconds } from './procstat';
+import { runMain } from '../run-main';
 
 async function main(): Promise<void> {
   const [name, what, msArg] = process.argv.slice(2);
@@ -53,10 +54,4 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

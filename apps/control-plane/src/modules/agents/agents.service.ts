@@ -3,7 +3,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource, In, IsNull } from 'typeorm';
 import { isSystemTag, puTags } from '@palisade/policy';
 import { type VerifiedCsr } from '@palisade/pki';
-import { normalizeSerial, type DeclaredPu } from '@palisade/protocol';
+import { type DeclaredPu } from '@palisade/protocol';
 import { ApiError } from '../../common/api-error';
 import { type Caller } from '../../common/request-context';
 import { canSee } from '../../auth/principal';
@@ -16,7 +16,7 @@ import { NamespaceEntity } from '../namespaces/namespace.entity';
 import { ProcessingUnitEntity } from '../processingunits/processingunit.entity';
 import { AgentEntity } from './agent.entity';
 import { agentCertificateRequest, checkCsr } from './agent-certificate';
-import { IssuedCertificateEntity } from './issued-certificate.entity';
+import { IssuedCertificateEntity, recordIssued } from './issued-certificate.entity';
 
 /** An agent as GET /v1/agents shows it. */
 export interface AgentView {
@@ -302,20 +302,10 @@ export class AgentsService {
               }),
         ),
       );
-      if (granted.length > 0) {
-        await em.query(
-          `INSERT INTO issued_certificates (serial, kind, agent_id, pu_id, namespace, not_after)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[])`,
-          [
-            leaves.map((l) => normalizeSerial(l.serial)),
-            granted.map((g) => (g.pu ? 'pu' : 'agent')),
-            granted.map((g) => g.agent.id),
-            granted.map((g) => g.pu?.id ?? null),
-            granted.map((g) => g.agent.namespace),
-            leaves.map((l) => l.notAfter.toISOString()),
-          ],
-        );
-      }
+      await recordIssued(
+        em,
+        granted.map((g, i) => ({ serial: leaves[i].serial, kind: g.pu ? 'pu' : 'agent', agentId: g.agent.id, puId: g.pu?.id ?? null, namespace: g.agent.namespace, notAfter: leaves[i].notAfter })),
+      );
       const trustBundle = this.ca.trustBundle();
       let next = 0;
       return plan.map((p) => {

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import { type VerifiedCsr } from '@palisade/pki';
-import { decodeEnrollmentToken, encodeEnrollmentToken, normalizeSerial, ProtocolError } from '@palisade/protocol';
+import { decodeEnrollmentToken, encodeEnrollmentToken, ProtocolError } from '@palisade/protocol';
 import { ApiError } from '../../common/api-error';
 import { type Caller } from '../../common/request-context';
 import { canSee } from '../../auth/principal';
@@ -12,6 +12,7 @@ import { AuditService } from '../audit/audit.service';
 import { CaService } from '../ca/ca.service';
 import { NamespaceEntity } from '../namespaces/namespace.entity';
 import { agentCertificateRequest, checkCsr } from '../agents/agent-certificate';
+import { recordIssued } from '../agents/issued-certificate.entity';
 import { EnrollmentTokenEntity } from './enrollment-token.entity';
 import { type CreateEnrollmentTokenDto, type EnrollDto } from './dto/enrollment.dto';
 
@@ -174,18 +175,15 @@ export class EnrollmentService {
         `UPDATE enrollment_tokens AS t SET uses = t.uses + u.n FROM unnest($1::uuid[], $2::int[]) AS u(id, n) WHERE t.id = u.id`,
         [used.map((t) => t.id), used.map((t) => t.taken)],
       );
-      const col = <T>(f: (g: (typeof granted)[number], i: number) => T): T[] => granted.map(f);
       await em.query(
         `INSERT INTO agents (id, namespace, name, hostname, allowed_tags, enrollment_token_id)
          SELECT a.id, a.namespace, a.hostname, a.hostname, a.tags, a.token FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::uuid[])
              AS a(id, namespace, hostname, tags, token)`,
-        [col((g) => g.agentId), col((g) => g.token.namespace), col((g) => g.item.hostname), col((g) => JSON.stringify(g.token.tags)), col((g) => g.token.id)],
+        [granted.map((g) => g.agentId), granted.map((g) => g.token.namespace), granted.map((g) => g.item.hostname), granted.map((g) => JSON.stringify(g.token.tags)), granted.map((g) => g.token.id)],
       );
-      await em.query(
-        `INSERT INTO issued_certificates (serial, kind, agent_id, pu_id, namespace, not_after)
-         SELECT c.serial, 'agent', c.agent, NULL, c.namespace, c.not_after FROM unnest($1::text[], $2::uuid[], $3::text[], $4::timestamptz[])
-             AS c(serial, agent, namespace, not_after)`,
-        [col((_, i) => normalizeSerial(leaves[i].serial)), col((g) => g.agentId), col((g) => g.token.namespace), col((_, i) => leaves[i].notAfter.toISOString())],
+      await recordIssued(
+        em,
+        granted.map((g, i) => ({ serial: leaves[i].serial, kind: 'agent', agentId: g.agentId, puId: null, namespace: g.token.namespace, notAfter: leaves[i].notAfter })),
       );
       // No change record: a new agent changes no other agent's rule set, and its own is compiled when it says
       // hello (which registers its processing units — those are changes). Enrollment stays cheap under load.
